@@ -1,0 +1,3 @@
+"""Autograder for numpy programming exercises."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,114 @@
+"""The authoring API: what an assignment suite declares.
+
+A suite module in ``grader/suites/`` defines ``ASSIGNMENT = Assignment(...)``. The engine reads only these
+declarations; it knows nothing of any particular exercise.
+
+>>> def inputs(reference):
+...     return Call(args=(1.0,))
+>>> square = GradedFunction(
+...     name="square", points=2, outputs="y",
+...     fixtures=[Fixture("public-1", Visibility.PUBLIC, inputs)])
+>>> square.tolerance_for('y', Tolerance())
+Tolerance(rtol=1e-05, atol=1e-07)
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Mapping, Sequence
+
+
+class Visibility(str, enum.Enum):
+    """Whether a check's inputs and expected values may be shown to the student."""
+
+    PUBLIC = "public"
+    HIDDEN = "hidden"
+
+
+@dataclass(frozen=True)
+class Call:
+    """The arguments of one call of a graded function."""
+
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """Element-wise closeness: ``|got - expected| <= atol + rtol * |expected|``."""
+
+    rtol: float = 1e-5
+    atol: float = 1e-7
+
+
+InputBuilder = Callable[[ModuleType], Call]
+"""Builds one call's inputs. It receives the reference solution module, so that a backward function's inputs
+can come from the reference forward pass. It must be deterministic (seed any randomness it draws)."""
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """One check of a graded function: a named, seeded set of inputs."""
+
+    name: str
+    visibility: Visibility
+    build: InputBuilder
+    description: str = ""
+    """Shown to students with the check's result, e.g. ``"n_x=4, n_a=6, n_y=3, m=1"``."""
+
+
+@dataclass(frozen=True)
+class GradedFunction:
+    """A function students implement, its points and the fixtures it is checked on.
+
+    ``outputs`` names what the function returns: a tuple of names when it returns a tuple
+    (``("a_next", "yt_pred", "cache")``), a single name otherwise (``"gradients"``). Feedback uses these names
+    as the roots of output paths (``cache[2]``, ``gradients["dba"]``).
+    ``calls`` lists the other graded functions this one uses, so that its feedback can point at them.
+    ``tolerances`` overrides the assignment's default tolerance for outputs whose path starts with a key
+    (``{"caches": Tolerance(rtol=1e-4)}``).
+    """
+
+    name: str
+    points: float
+    outputs: tuple[str, ...] | str
+    fixtures: Sequence[Fixture]
+    calls: tuple[str, ...] = ()
+    tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+
+    def tolerance_for(self, path: str, default: Tolerance) -> Tolerance:
+        """The tolerance of the output at ``path``: the longest matching override, else ``default``."""
+        best: tuple[int, Tolerance] = (-1, default)
+        for prefix, tolerance in self.tolerances.items():
+            if _path_starts_with(path, prefix) and len(prefix) > best[0]:
+                best = (len(prefix), tolerance)
+        return best[1]
+
+
+def _path_starts_with(path: str, prefix: str) -> bool:
+    return path == prefix or (path.startswith(prefix) and path[len(prefix)] in "[.")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A gradable assignment: its reference solution, its student stub and its graded functions."""
+
+    name: str
+    version: str
+    solution: Path
+    stub: Path
+    functions: Sequence[GradedFunction]
+    default_tolerance: Tolerance = Tolerance()
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(function.points for function in self.functions))
+
+    def function(self, name: str) -> GradedFunction:
+        for graded in self.functions:
+            if graded.name == name:
+                return graded
+        raise KeyError(name)

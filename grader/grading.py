@@ -1,0 +1,239 @@
+"""Grading one submission: run it in the sandbox on every prepared check, compare, score, explain.
+
+This is the only module that ties the pieces together; each step (reference outputs, sandboxed calls,
+comparison, feedback, the report) lives in a module of its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from grader import __version__
+from grader.assignment import Assignment, GradedFunction, Visibility
+from grader.compare import compare
+from grader.feedback import (
+    describe_failing_dependency,
+    describe_fault,
+    describe_missing,
+    describe_unfilled,
+)
+from grader.feedback_values import describe_mismatches
+from grader.reference import PreparedCheck, prepare_checks
+from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
+from grader.sandbox.outcome import CallResult, FaultKind, Limits, LoadResult
+from grader.sandbox.worker import Worker
+from grader.stubs import FunctionRegions, unfilled_regions
+
+_SCORE_DIGITS = 4
+
+
+@dataclass(frozen=True)
+class _Submission:
+    """What the trusted side knows of a submission without running it."""
+
+    path: Path
+    display_path: str
+    sha256: str
+    source_lines: list[str]
+    regions: dict[str, FunctionRegions]
+
+
+class _SandboxSession:
+    """A worker holding the loaded submission, replaced by a fresh one after a fatal fault."""
+
+    def __init__(self, submission: Path, limits: Limits) -> None:
+        self._submission = submission
+        self._limits = limits
+        self._worker = Worker(limits)
+        self.load: LoadResult = self._worker.load(submission)
+
+    def call(self, function: str, check: PreparedCheck) -> CallResult:
+        if not self._worker.alive:
+            self._worker.close()
+            self._worker = Worker(self._limits)
+            self.load = self._worker.load(self._submission)
+            if self.load.fault is not None:
+                return CallResult(value=None, fault=self.load.fault, duration_s=0.0)
+        return self._worker.call(function, check.call)
+
+    def close(self) -> None:
+        self._worker.close()
+
+
+class Grader:
+    """Grades submissions against one assignment; fixtures and reference outputs are built once, here."""
+
+    def __init__(self, assignment: Assignment, limits: Limits = Limits()) -> None:
+        self.assignment = assignment
+        self.limits = limits
+        self._checks = prepare_checks(assignment)
+        self._stub_source = assignment.stub.read_text(encoding="utf-8")
+
+    def grade(self, submission: Path, display_path: str | None = None) -> Report:
+        """Grade the file at ``submission``; ``display_path`` is how the report names it.
+
+        Whatever the submission does, this returns a complete report: its faults are results, not errors.
+        Raises ``OSError`` only when the file cannot be read.
+        """
+        started_at = datetime.now(timezone.utc)
+        clock = time.perf_counter()
+        info = self._inspect(submission, display_path or str(submission))
+        session = _SandboxSession(submission, self.limits)
+        try:
+            results = [self._grade_function(session, graded, info) for graded in self.assignment.functions]
+        finally:
+            session.close()
+        results = _add_dependency_notes(self.assignment.functions, results)
+        score = round(sum(result.score for result in results), _SCORE_DIGITS)
+        return Report(
+            assignment=self.assignment.name,
+            assignment_version=self.assignment.version,
+            submission=SubmissionInfo(path=info.display_path, sha256=info.sha256),
+            grader_version=__version__,
+            score=score,
+            max_score=self.assignment.max_score,
+            started_at=started_at.isoformat(timespec="seconds"),
+            duration_s=round(time.perf_counter() - clock, 3),
+            tests=tuple(results),
+            load_problems=tuple(
+                LoadProblem(error.kind, error.message, error.line, error.column) for error in session.load.errors
+            ),
+        )
+
+    def _inspect(self, submission: Path, display_path: str) -> _Submission:
+        data = submission.read_bytes()
+        source = data.decode("utf-8", errors="replace")
+        return _Submission(
+            path=submission,
+            display_path=display_path,
+            sha256=hashlib.sha256(data).hexdigest(),
+            source_lines=source.splitlines(),
+            regions=unfilled_regions(source, self._stub_source),
+        )
+
+    def _grade_function(self, session: _SandboxSession, graded: GradedFunction, info: _Submission) -> TestResult:
+        checks = self._checks[graded.name]
+        load = session.load
+        if load.fault is not None:
+            reason = "your file could not be loaded: " + describe_fault(load.fault, info.source_lines)
+            return _not_run(graded, checks, reason)
+        if graded.name not in load.functions:
+            return _not_run(graded, checks, describe_missing(graded.name, load.functions, load.errors))
+        regions = info.regions.get(graded.name)
+        if regions is not None and regions.total and len(regions.unfilled) == regions.total:
+            return _not_run(graded, checks, describe_unfilled(graded.name, regions.unfilled, regions.total))
+        results = self._run_checks(session, graded, checks, info)
+        notes = []
+        if regions is not None and regions.unfilled:
+            notes.append(describe_unfilled(graded.name, regions.unfilled, regions.total))
+        return _score(graded, results, notes)
+
+    def _run_checks(
+        self, session: _SandboxSession, graded: GradedFunction, checks: Sequence[PreparedCheck], info: _Submission
+    ) -> list[tuple[CheckResult, bool]]:
+        """Each check's result, paired with whether it ended in a fault rather than wrong values."""
+        results: list[tuple[CheckResult, bool]] = []
+        for index, check in enumerate(checks):
+            outcome = session.call(graded.name, check)
+            if outcome.fault is not None:
+                message = describe_fault(outcome.fault, info.source_lines)
+                results.append((_check_result(check, message, outcome.duration_s), True))
+                if outcome.fault.kind is FaultKind.TIMEOUT:
+                    skipped = "not run: an earlier check of this function ran out of time"
+                    results.extend((_check_result(rest, skipped), True) for rest in checks[index + 1 :])
+                    break
+                continue
+            mismatches = compare(
+                check.expected,
+                outcome.value,
+                outputs=graded.outputs,
+                tolerance_for=lambda path: graded.tolerance_for(path, self.assignment.default_tolerance),
+            )
+            public = check.fixture.visibility is Visibility.PUBLIC
+            message = describe_mismatches(mismatches, reveal_values=public) if mismatches else ""
+            results.append((_check_result(check, message, outcome.duration_s), False))
+        return results
+
+
+def _check_result(check: PreparedCheck, message: str, duration_s: float = 0.0) -> CheckResult:
+    fixture = check.fixture
+    return CheckResult(
+        name=fixture.name,
+        visibility=fixture.visibility.value,
+        passed=not message,
+        message=message,
+        description=fixture.description,
+        duration_s=round(duration_s, 4),
+    )
+
+
+def _not_run(graded: GradedFunction, checks: Sequence[PreparedCheck], reason: str) -> TestResult:
+    """A function none of whose checks could run: every check carries the reason."""
+    return TestResult(
+        name=graded.name,
+        score=0.0,
+        max_score=float(graded.points),
+        status=Status.ERROR,
+        feedback=reason,
+        checks=tuple(_check_result(check, reason) for check in checks),
+    )
+
+
+def _score(graded: GradedFunction, results: list[tuple[CheckResult, bool]], notes: list[str]) -> TestResult:
+    """Points split evenly over the checks; the feedback leads with the most telling failure."""
+    checks = tuple(result for result, _ in results)
+    passed = sum(check.passed for check in checks)
+    score = round(graded.points * passed / len(checks), _SCORE_DIGITS) if checks else 0.0
+    if passed == len(checks):
+        status = Status.PASSED
+    elif any(faulted for _, faulted in results):
+        status = Status.ERROR
+    else:
+        status = Status.FAILED
+    return TestResult(
+        name=graded.name,
+        score=score,
+        max_score=float(graded.points),
+        status=status,
+        feedback="\n".join(notes + ([_summarize_failures(checks)] if passed < len(checks) else [])),
+        checks=checks,
+    )
+
+
+def _summarize_failures(checks: Sequence[CheckResult]) -> str:
+    """How many checks failed, the first failure in full (a public one if any) and the names of the rest."""
+    failed = [check for check in checks if not check.passed]
+    first = next((check for check in failed if check.visibility == Visibility.PUBLIC.value), failed[0])
+    label = f"{first.name} check" + (f" ({first.description})" if first.description else "")
+    lines = [f"{len(failed)} of {len(checks)} checks failed. In the {label}:", _indent(first.message)]
+    others = [check.name for check in failed if check is not first]
+    if others:
+        same = all(check.message == first.message for check in failed)
+        lines.append(("The same happens in: " if same else "Also failing: ") + ", ".join(others))
+    return "\n".join(lines)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _add_dependency_notes(functions: Sequence[GradedFunction], results: list[TestResult]) -> list[TestResult]:
+    """Prefix the feedback of each failing function that calls a failing graded function."""
+    status = {result.name: result.status for result in results}
+    noted = []
+    for graded, result in zip(functions, results):
+        notes = [
+            describe_failing_dependency(graded.name, dependency)
+            for dependency in graded.calls
+            if result.status is not Status.PASSED and status.get(dependency, Status.PASSED) is not Status.PASSED
+        ]
+        if notes:
+            result = replace(result, feedback="\n".join(notes + [result.feedback]))
+        noted.append(result)
+    return noted
+

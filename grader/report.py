@@ -1,0 +1,87 @@
+"""The score report: plain, versioned data that every output format is rendered from.
+
+``Report.to_dict()`` is the JSON contract, described by ``grader/schemas/report.schema.json``; bump
+``SCHEMA_VERSION`` whenever that contract changes.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = "1.0"
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "report.schema.json"
+
+
+class Status(str, enum.Enum):
+    """How a graded function fared: every check passed, some failed on values, or it could not run."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One fixture of one graded function."""
+
+    name: str
+    visibility: str
+    passed: bool
+    message: str
+    description: str = ""
+    duration_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """One graded function: its points, status, feedback and checks."""
+
+    name: str
+    score: float
+    max_score: float
+    status: Status
+    feedback: str
+    checks: tuple[CheckResult, ...] = ()
+
+
+@dataclass(frozen=True)
+class SubmissionInfo:
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A top-level part of the submission that failed to load (the rest was still graded)."""
+
+    kind: str
+    message: str
+    line: int | None
+    column: int | None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of grading one submission against one assignment."""
+
+    assignment: str
+    assignment_version: str
+    submission: SubmissionInfo
+    grader_version: str
+    score: float
+    max_score: float
+    started_at: str
+    duration_s: float
+    tests: tuple[TestResult, ...]
+    load_problems: tuple[LoadProblem, ...] = ()
+    schema_version: str = field(default=SCHEMA_VERSION)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data, shaped as the schema describes."""
+        data = asdict(self)
+        for test in data["tests"]:
+            test["status"] = test["status"].value
+        return data

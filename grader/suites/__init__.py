@@ -1,0 +1,1 @@
+"""One module per assignment, each defining ``ASSIGNMENT``; adding a module here registers it."""
