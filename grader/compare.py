@@ -14,7 +14,7 @@ mismatches is reported once and not descended into; sibling branches are still c
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -271,7 +271,8 @@ def _close(expected: Array, got: Array, tolerance: Tolerance) -> bool:
 def _value_diff(e: Array, g: Array, wrong: npt.NDArray[np.bool_]) -> ValueDiff:
     """The summary of the mismatched elements of two equally shaped arrays."""
     first = tuple(
-        (index, g[index].item(), e[index].item()) for index in _indices(np.argwhere(wrong)[:MAX_SHOWN_ELEMENTS])
+        (index, g[index].item(), e[index].item())
+        for index in map(_as_index, np.argwhere(wrong)[:MAX_SHOWN_ELEMENTS])
     )
     max_abs: float | None = None
     max_rel: float | None = None
@@ -281,7 +282,7 @@ def _value_diff(e: Array, g: Array, wrong: npt.NDArray[np.bool_]) -> ValueDiff:
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             errors = _nan_as_inf(np.abs(gn - en))
             relative = _nan_as_inf(errors / np.abs(en))
-        max_index = next(_indices([np.unravel_index(int(np.argmax(np.where(wrong, errors, -1.0))), e.shape)]))
+        max_index = _as_index(np.unravel_index(int(np.argmax(np.where(wrong, errors, -1.0))), e.shape))
         max_abs, max_rel = float(errors[max_index]), float(relative[wrong].max())
         nonfinite = int(np.count_nonzero(~np.isfinite(gn) & np.isfinite(en)))
     return ValueDiff(
@@ -299,8 +300,8 @@ def _nan_as_inf(values: Array) -> Array:
     return np.where(np.isnan(values), np.inf, values)
 
 
-def _indices(rows: Any) -> Iterator[Index]:
-    return (tuple(int(i) for i in row) for row in rows)
+def _as_index(row: Iterable[Any]) -> Index:
+    return tuple(int(i) for i in row)
 
 
 # Hints: one short sentence each, computed only when the numbers show the cause; never the expected numbers.

@@ -7,12 +7,13 @@ values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from grader.compare import MAX_MISMATCHES, Element, Index, Mismatch, MismatchKind, ValueDiff
 
-MAX_DETAILED = 3
-"""How many mismatches are described in full; the paths of the others are listed on one line."""
+MAX_DETAILED = 2
+"""How many mismatches are described in full; the others are named on one line, grouped by output."""
 
 _HEADLINES = {
     MismatchKind.TYPE: "has the wrong type",
@@ -22,12 +23,15 @@ _HEADLINES = {
     MismatchKind.DTYPE: "has the wrong dtype",
 }
 _INDENT = "  "
+_OUTPUT = re.compile(r"""[^\[]*(?:\["[^"]*"\]|\['[^']*'\])*""")
+"""The part of a path that names one output: its root and any dictionary keys right after it."""
 
 
 def describe_mismatches(mismatches: Sequence[Mismatch], *, reveal_values: bool) -> str:
     """Multi-line text describing ``mismatches`` (as ``grader.compare.compare`` returns them).
 
-    The first ``MAX_DETAILED`` are described in full, hints last; the others are named on one line. With
+    The first ``MAX_DETAILED`` are described in full, hints last; the others are named on one line, one name
+    per output with a count of the further wrong parts inside it. With
     ``reveal_values=False`` no element value is printed, only counts, shapes and the size and place of the
     largest error.
 
@@ -59,10 +63,29 @@ def describe_mismatches(mismatches: Sequence[Mismatch], *, reveal_values: bool) 
         lines.extend(_describe_one(mismatch, reveal_values))
     rest = mismatches[MAX_DETAILED:]
     if rest:
-        lines.append("Also wrong: " + ", ".join(f"{m.path} ({m.kind.value})" for m in rest))
+        lines.append(_also_wrong(rest))
     if len(mismatches) >= MAX_MISMATCHES:
         lines.append(f"(The comparison stops after {MAX_MISMATCHES} problems; there may be more.)")
     return "\n".join(lines)
+
+
+def _also_wrong(mismatches: Sequence[Mismatch]) -> str:
+    """One line naming the first wrong part of each output and how many more there are inside it.
+
+    >>> from grader.compare import MismatchKind
+    >>> found = [Mismatch(f"caches[0][{i}]", MismatchKind.VALUE, "", "") for i in range(3)]
+    >>> _also_wrong([Mismatch('grads["db"]', MismatchKind.SHAPE, "", "")] + found)
+    'Also wrong: grads["db"] (shape); caches[0][0] (values) and 2 more in caches'
+    """
+    groups: dict[str, list[Mismatch]] = {}
+    for mismatch in mismatches:
+        groups.setdefault(_OUTPUT.match(mismatch.path).group(0), []).append(mismatch)
+    parts = []
+    for root, members in groups.items():
+        first = members[0]
+        more = f" and {len(members) - 1} more in {root}" if len(members) > 1 else ""
+        parts.append(f"{first.path} ({first.kind.value}){more}")
+    return "Also wrong: " + "; ".join(parts)
 
 
 def format_number(value: Element) -> str:
@@ -106,7 +129,7 @@ def _array_lines(diff: ValueDiff, reveal_values: bool) -> list[str]:
     if diff.max_rel is not None and reveal_values:
         lines.append(f"Max relative difference: {format_number(diff.max_rel)}")
     if diff.nonfinite:
-        lines.append(f"NaN or inf where finite values are expected: {diff.nonfinite} elements")
+        lines.append(f"NaN or inf elements where finite values are expected: {diff.nonfinite}")
     if reveal_values:
         lines.extend(_table(diff))
     return lines

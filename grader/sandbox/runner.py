@@ -1,0 +1,393 @@
+"""The child side: loads one submission and calls its functions on request, in a process of its own.
+
+``grader.sandbox.worker`` starts this module's ``main`` in a fresh interpreter. It imports only the standard
+library, numpy and ``grader.sandbox.wire``, and talks to the parent only through two pipes, one frame of
+``wire`` per message; the student's stdout and stderr go to /dev/null. Messages are a kind byte and one
+encoded value:
+
+    child -> parent   READY (nothing: once confined, before any student code runs)
+    parent -> child   LOAD  path                       CALL   (function, args, kwargs)
+    child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
+
+``load_errors`` are ``(kind, message, line, column, defines)`` and ``fault`` is
+``(kind, message, exception_type, line, function)``, mirroring ``grader.sandbox.outcome``.
+"""
+
+from __future__ import annotations
+
+import __future__
+import ast
+import ctypes
+import os
+import random
+import re
+import resource
+import site
+import sys
+import types
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import Any
+
+import numpy as np
+import numpy.random  # imported now rather than within the first call's time limit
+
+from grader.sandbox import wire
+
+KIND_BYTES = 1
+"""Every message starts with one byte naming its kind."""
+READY = b"R"
+LOAD = b"L"
+CALL = b"C"
+LOADED = b"L"
+VALUE = b"V"
+FAULT = b"F"
+
+FAULT_KINDS = ("exception", "memory", "bad_result")
+"""The ``FaultKind`` values the child reports; the parent decides every other kind itself."""
+
+MAX_MESSAGE_CHARS = 1000
+FILE_SIZE_LIMIT = 16 * 1024**2
+HIDDEN_PACKAGES = frozenset({"grader", "solutions"})
+"""Top-level packages the submission must not import: the grader and the reference solutions."""
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+LoadErrorTuple = tuple[str, str, int | None, int | None, tuple[str, ...]]
+FaultTuple = tuple[str, str, str | None, int | None, str | None]
+Unit = ast.stmt | LoadErrorTuple
+"""A top-level part of the submission in file order: a statement to run, or why a part cannot run."""
+
+
+def main(request_fd: int, response_fd: int, memory_bytes: int, max_result_bytes: int) -> None:
+    """Confine this process, then answer requests until the parent closes the request pipe."""
+    _limit_resources(memory_bytes)
+    _adopt_orphans()
+    _hide_packages()
+    os.set_inheritable(request_fd, False)
+    os.set_inheritable(response_fd, False)
+    session = _Session(max_result_bytes, memory_bytes)
+    try:
+        wire.send_frame(response_fd, READY)
+        while True:
+            request = wire.recv_frame(request_fd, wire.DEFAULT_MAX_BYTES + KIND_BYTES)
+            wire.send_frame(response_fd, session.handle(request))
+    except wire.ConnectionClosed:
+        os._exit(0)
+
+
+def _limit_resources(memory_bytes: int) -> None:
+    """Cap address space, core files and written file sizes, soft and hard, so the submission cannot lift them."""
+    for limit, value in (
+        (resource.RLIMIT_AS, memory_bytes),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
+    ):
+        hard = resource.getrlimit(limit)[1]
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(limit, (value, value))
+
+
+def _adopt_orphans() -> None:
+    """Become the parent of orphaned descendants (Linux), so the worker finds and kills them at the end."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+class _HiddenPackages:
+    """A meta path finder refusing ``HIDDEN_PACKAGES`` and everything inside them."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name.partition(".")[0] in HIDDEN_PACKAGES:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def _hide_packages() -> None:
+    """Make the grader and the reference solutions unimportable: forget the grader's modules, drop its source
+    tree from ``sys.path`` unless that is a site-packages directory, and refuse the hidden names."""
+    root = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(wire.__file__))))
+    if root not in {os.path.realpath(directory) for directory in site.getsitepackages()}:
+        sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or ".") != root]
+    sys.path_importer_cache.clear()
+    for name in [name for name in sys.modules if name.partition(".")[0] in HIDDEN_PACKAGES]:
+        del sys.modules[name]
+    sys.meta_path.insert(0, _HiddenPackages)
+
+
+class _Session:
+    """The loaded submission and the requests on it."""
+
+    def __init__(self, max_result_bytes: int, memory_bytes: int) -> None:
+        self.max_result_bytes = max_result_bytes
+        self.memory_bytes = memory_bytes
+        self.path = ""
+        self.namespace: dict[str, Any] = {}
+
+    def handle(self, request: bytearray) -> bytes:
+        kind, body = bytes(request[:1]), memoryview(request)[1:]
+        if kind == LOAD:
+            return self.load(wire.decode(body))
+        if kind == CALL:
+            function, args, kwargs = wire.decode(body)
+            return self.call(function, args, kwargs)
+        raise ValueError(f"unknown request {kind!r}")
+
+    def load(self, path: str) -> bytes:
+        """Run the submission's top-level statements one by one; answer its callables and what failed."""
+        module = types.ModuleType("submission")
+        module.__file__ = path
+        sys.modules["submission"] = module
+        self.path, self.namespace = path, module.__dict__
+        errors = _run_file(path, self.namespace)
+        functions = tuple(
+            name
+            for name, value in self.namespace.items()
+            if type(name) is str and not name.startswith("__") and callable(value)
+        )
+        return LOADED + wire.encode((functions, tuple(errors)))
+
+    def call(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
+        """Call ``function`` on fresh inputs with numpy and ``random`` seeded; answer its result or fault."""
+        target = self.namespace.get(function)
+        if not callable(target):
+            message = f"NameError: name {function!r} is not defined"
+            return FAULT + wire.encode(("exception", message, "NameError", None, None))
+        try:
+            np.random.seed(0)
+            random.seed(0)
+            result = target(*args, **kwargs)
+        except BaseException as error:
+            return FAULT + wire.encode(self.fault(error))
+        try:
+            return VALUE + wire.encode(result, root="result", max_bytes=self.max_result_bytes)
+        except wire.EncodeError as error:
+            return FAULT + wire.encode(("bad_result", _clip(str(error)), None, None, None))
+        except MemoryError:
+            message = "MemoryError: ran out of memory while sending the result back"
+            return FAULT + wire.encode(("memory", message, "MemoryError", None, None))
+
+    def fault(self, error: BaseException) -> FaultTuple:
+        """The fault of the student's code raising ``error``; its message reads ``"Type: message"``, and names
+        the memory limit after a ``MemoryError``."""
+        kind, exception_type, message = _classify(error)
+        line, function = _location(error.__traceback__, self.path)
+        if exception_type != "SystemExit":
+            message = f"{exception_type}: {message}" if message else exception_type
+        suffix = f" (over the {self.memory_bytes / 1024**2:g} MiB memory limit)" if kind == "memory" else ""
+        return kind, _clip(message, MAX_MESSAGE_CHARS - len(suffix)) + suffix, exception_type, line, function
+
+
+def _classify(error: BaseException) -> tuple[str, str, str]:
+    """``(fault kind, exception type, its message)`` of an exception, running the exception's code defensively."""
+    if isinstance(error, SystemExit):
+        code = "" if error.code is None else _safe(lambda: repr(error.code), "...")
+        return "exception", "SystemExit", f"called sys.exit({code})"
+    if isinstance(error, MemoryError):
+        return "memory", "MemoryError", _safe(lambda: str(error), "")
+    return "exception", _safe(lambda: type(error).__name__, "Exception"), _safe(lambda: str(error), "")
+
+
+def _safe(compute: Callable[[], object], fallback: str) -> str:
+    """``compute()`` if it gives a str, else ``fallback``: for text that runs the student's code."""
+    try:
+        text = compute()
+    except Exception:
+        return fallback
+    return text if type(text) is str else fallback
+
+
+def _location(traceback: TracebackType | None, path: str) -> tuple[int | None, str | None]:
+    """Line of the innermost traceback frame in the submission, and its innermost enclosing named function."""
+    line = function = None
+    while traceback is not None:
+        code = traceback.tb_frame.f_code
+        if code.co_filename == path:
+            line = traceback.tb_lineno
+            if code.co_name == "<module>":
+                function = None
+            elif not code.co_name.startswith("<"):
+                function = code.co_name
+        traceback = traceback.tb_next
+    return line, function
+
+
+def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
+    """Run each top-level part of the file at ``path`` in ``namespace``; the errors of the parts that fail."""
+    try:
+        with open(path, "rb") as file:
+            raw = file.read()
+    except OSError as error:
+        return [("OSError", f"cannot read the submission: {error.strerror}", None, None, ())]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        return [("UnicodeDecodeError", f"the file is not valid UTF-8: {error.reason}", line, None, ())]
+    errors: list[LoadErrorTuple] = []
+    flags = 0
+    for unit in _units(text, path):
+        if isinstance(unit, tuple):
+            errors.append(unit)
+            continue
+        flags |= _future_flags(unit)
+        failure = _run_statement(unit, path, namespace, flags)
+        if failure is not None:
+            errors.append(failure)
+    return errors
+
+
+def _run_statement(
+    statement: ast.stmt, path: str, namespace: dict[str, Any], flags: int
+) -> LoadErrorTuple | None:
+    defines = tuple(dict.fromkeys(_bound_names(statement)))
+    try:
+        code = compile(ast.Module(body=[statement], type_ignores=[]), path, "exec", flags, dont_inherit=True)
+    except SyntaxError as error:
+        return ("SyntaxError", _clip(str(error.msg)), error.lineno, error.offset, defines)
+    try:
+        exec(code, namespace)
+    except BaseException as error:
+        _, exception_type, message = _classify(error)
+        line, _ = _location(error.__traceback__, path)
+        return (exception_type, _clip(message), line or statement.lineno, None, defines)
+    return None
+
+
+def _future_flags(statement: ast.stmt) -> int:
+    if not (isinstance(statement, ast.ImportFrom) and statement.module == "__future__"):
+        return 0
+    flags = 0
+    for alias in statement.names:
+        feature = getattr(__future__, alias.name, None)
+        flags |= getattr(feature, "compiler_flag", 0)
+    return flags
+
+
+def _bound_names(node: ast.AST) -> Iterator[str]:
+    """Names ``node`` binds in its scope: definitions, imports and assignment targets outside nested scopes."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        yield node.name
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        yield from ((alias.asname or alias.name).partition(".")[0] for alias in node.names if alias.name != "*")
+    elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        yield node.id
+    elif not isinstance(node, (ast.Lambda, ast.GeneratorExp, ast.ListComp, ast.SetComp, ast.DictComp)):
+        for child in ast.iter_child_nodes(node):
+            yield from _bound_names(child)
+
+
+_PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
+def _units(text: str, path: str) -> list[Unit]:
+    """The file's top-level parts in order. When the whole file does not parse, each chunk (see
+    ``_chunk_starts``) is parsed alone, so that a syntax error costs only the chunk that holds it."""
+    try:
+        return list(ast.parse(text, path).body)
+    except _PARSE_ERRORS as whole:
+        units = _chunk_units(text)
+        if not any(isinstance(unit, tuple) for unit in units):
+            units.append(_parse_error(whole, 0, ""))
+        return units
+
+
+def _chunk_units(text: str) -> list[Unit]:
+    """Each chunk's statements, with their line numbers in the whole file, or the chunk's ``LoadError``.
+
+    Chunks are parsed under a made-up file name: with the real one, CPython would take a ``SyntaxError``'s
+    text from the whole file at the chunk's line number and clip its column to that line."""
+    lines = text.split("\n")
+    starts = _chunk_starts(lines)
+    units: list[Unit] = []
+    for begin, end in zip(starts, starts[1:] + [len(lines)]):
+        chunk = "\n".join(lines[begin:end])
+        try:
+            tree = ast.parse(chunk, "<chunk>")
+        except _PARSE_ERRORS as error:
+            units.append(_parse_error(error, begin, chunk))
+            continue
+        units.extend(ast.increment_lineno(tree, begin).body)
+    return units
+
+
+_DEFINITION = re.compile(
+    r"^(?:(?:async[ \t]+)?def|class)[ \t]+(\w+)"  # def name / class name
+    r"|^(\w+)[ \t]*(?::[^=\n]*)?=(?!=)",  # name = ... / name: type = ...
+    re.MULTILINE,
+)
+
+
+def _parse_error(error: Exception, first_line: int, chunk: str) -> LoadErrorTuple:
+    """The ``LoadError`` of a chunk starting at 0-based ``first_line`` that does not parse."""
+    defines = tuple(dict.fromkeys(name or target for name, target in _DEFINITION.findall(chunk)))
+    if isinstance(error, SyntaxError):
+        line = None if error.lineno is None else error.lineno + first_line
+        return ("SyntaxError", _clip(str(error.msg)), line, error.offset, defines)
+    return ("SyntaxError", _clip(f"{type(error).__name__}: {error}"), first_line + 1, None, defines)
+
+
+_NOT_A_STATEMENT = ("", " ", "\t", "\f", "\r", "#")
+_STARTS_DEFINITION = re.compile(r"@|(?:async[ \t]+)?def\b|class\b")
+_CONTINUES_BLOCK = re.compile(r"(?:else|elif|except|finally)\b")
+
+
+def _chunk_starts(lines: list[str]) -> list[int]:
+    """0-based lines where a top-level chunk starts: code at column 0 that continues no open bracket, string,
+    backslash, decorator or ``else``/``except``-style clause. A ``def``, ``class`` or decorator at column 0
+    closes an unbalanced bracket before it, as that is far likelier than a definition inside brackets."""
+    starts = [0]
+    scanner = _Scanner()
+    after_decorator = False
+    for number, line in enumerate(lines):
+        if line[:1] not in _NOT_A_STATEMENT:
+            definition = not scanner.quote and _STARTS_DEFINITION.match(line) is not None
+            if definition or not scanner.continues():
+                scanner = _Scanner()
+                if number and not after_decorator and not _CONTINUES_BLOCK.match(line):
+                    starts.append(number)
+                after_decorator = line.startswith("@")
+        scanner.feed(line)
+    return starts
+
+
+_TOKEN = re.compile(r"\\.?|'''|\"\"\"|['\"#()\[\]{}]")
+
+
+class _Scanner:
+    """Follows brackets, strings and backslash continuations line by line, as far as chunking needs."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.quote = ""
+        self.backslash = False
+
+    def continues(self) -> bool:
+        return self.depth > 0 or bool(self.quote) or self.backslash
+
+    def feed(self, line: str) -> None:
+        comment = False
+        for match in _TOKEN.finditer(line):
+            token = match.group()
+            if self.quote:
+                if token.startswith(self.quote):
+                    self.quote = ""
+            elif token == "#":
+                comment = True
+                break
+            elif token in "([{":
+                self.depth += 1
+            elif token in ")]}":
+                self.depth = max(0, self.depth - 1)
+            elif token[0] in "'\"":
+                self.quote = token
+        continued = not comment and line.rstrip("\r").endswith("\\")
+        if len(self.quote) == 1 and not continued:
+            self.quote = ""
+        self.backslash = continued and not self.quote

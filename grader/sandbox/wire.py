@@ -1,0 +1,543 @@
+"""The data-only encoding between the grader and a submission's process, and its length-prefixed framing.
+
+Both processes import this module, so it imports only the standard library and numpy. ``decode`` runs no
+code from the data (no pickle, no eval) and validates everything: malformed input raises ``DecodeError``
+and nothing else.
+
+A value is a one-byte tag and a body; numbers are little-endian::
+
+    N  T  F                                   None, True, False
+    i <i64>                                   int in the int64 range
+    I <u32 n> <n bytes>                       any other int, two's complement
+    f <f64>    c <f64 real> <f64 imag>        float, complex
+    s <u32 n> <n bytes of UTF-8>              str
+    l <u32 n> <n values>                      list (``t`` for a tuple)
+    d <u32 n> <n keys and values>             dict; keys are None, bool, int, float, str or tuples of these
+    g <u8 dtype> <itemsize bytes>             numpy scalar
+    a <u8 dtype> <u8 ndim> <ndim u64 dims> <u64 n> <n bytes>   numpy array, C order
+
+``dtype`` indexes ``DTYPES``, the bool, integer, floating and complex dtypes in both byte orders.
+A frame is ``<u64 n> <n bytes>``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import struct
+import time
+from typing import Any, Callable
+
+import numpy as np
+
+DEFAULT_MAX_BYTES = 64 * 1024**2
+DEFAULT_MAX_DEPTH = 100
+DEFAULT_MAX_ITEMS = 1_000_000
+MAX_NDIM = 64
+
+_U32 = struct.Struct("<I")
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+_F64 = struct.Struct("<d")
+_C128 = struct.Struct("<dd")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_MAX_LIMIT_BYTES = 2**32 - 1
+
+_SUPPORTED = (
+    "only None, bool, int, float, complex, str, numpy numbers, numpy arrays of numbers, "
+    "list, tuple and dict can be sent"
+)
+_KEY_TYPES = "keys must be str, int, float, bool, None or tuples of these"
+
+
+def _dtype_table() -> tuple[np.dtype[Any], ...]:
+    """The bool, integer, floating and complex dtypes of this platform, in both byte orders, one per layout."""
+    table: dict[str, np.dtype[Any]] = {}
+    for char in np.typecodes["All"]:
+        dtype = np.dtype(char)
+        if dtype.kind in "biufc":
+            for variant in (dtype.newbyteorder("<"), dtype.newbyteorder(">")):
+                table.setdefault(variant.str, variant)
+    return tuple(table.values())
+
+
+DTYPES = _dtype_table()
+"""The array and scalar dtypes the encoding carries; an encoded dtype is an index into this tuple."""
+_DTYPE_CODES = {dtype.str: code for code, dtype in enumerate(DTYPES)}
+_SCALAR_CODES = {
+    np.dtype(char).type: bytes((_DTYPE_CODES[np.dtype(char).str],))
+    for char in np.typecodes["All"]
+    if np.dtype(char).kind in "biufc"
+}
+
+
+class WireError(Exception):
+    """Base of every error this module raises."""
+
+
+class EncodeError(WireError):
+    """A value holds something the encoding does not carry, or exceeds a limit.
+
+    ``path`` locates the offending part (``result[1]["dba"]``); ``reason`` says what is wrong with it.
+    """
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path} {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class DecodeError(WireError):
+    """The bytes are not a well-formed encoding within the limits."""
+
+
+class ConnectionClosed(WireError):
+    """The other end of the pipe is closed."""
+
+
+class FrameTimeout(WireError):
+    """The deadline passed before a whole frame was sent or received."""
+
+
+class FrameTooLarge(WireError):
+    """A frame header announces more bytes than the receiver accepts."""
+
+
+class _Rejected(Exception):
+    """A part of the value is not encodable; ``trail`` collects the path from that part up to the root."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.trail: list[str] = []
+
+
+class _Exceeded(Exception):
+    """The value as a whole exceeds a limit."""
+
+
+def encode(
+    value: Any,
+    *,
+    root: str = "value",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_items: int = DEFAULT_MAX_ITEMS,
+) -> bytes:
+    """Encode ``value``; raise ``EncodeError`` naming the part that cannot be sent, with ``root`` as its base.
+
+    ``max_bytes`` (below 4 GiB) bounds the encoded size, ``max_depth`` the nesting of containers and
+    ``max_items`` the number of values.
+
+    >>> decode(encode({"a": (1, [2.5])}))
+    {'a': (1, [2.5])}
+    >>> try:
+    ...     encode({"cache": [1, {2}]}, root="result")
+    ... except EncodeError as error:
+    ...     print(error.path)
+    result["cache"][1]
+    """
+    if max_bytes > _MAX_LIMIT_BYTES:
+        raise ValueError("max_bytes must be below 4 GiB")
+    encoder = _Encoder(max_bytes, max_depth, max_items)
+    try:
+        encoder.value(value, 0)
+    except _Rejected as rejected:
+        raise EncodeError(root + "".join(reversed(rejected.trail)), rejected.reason) from None
+    except _Exceeded as exceeded:
+        raise EncodeError(root, str(exceeded)) from None
+    return b"".join(encoder.parts)
+
+
+class _Encoder:
+    """Appends the encoding of values to ``parts`` (bytes and contiguous arrays), enforcing the limits."""
+
+    __slots__ = ("parts", "size", "items", "max_bytes", "max_depth", "max_items")
+
+    def __init__(self, max_bytes: int, max_depth: int, max_items: int) -> None:
+        self.parts: list[Any] = []
+        self.size = 0
+        self.items = 0
+        self.max_bytes = max_bytes
+        self.max_depth = max_depth
+        self.max_items = max_items
+
+    def put(self, chunk: Any, size: int) -> None:
+        self.size += size
+        if self.size > self.max_bytes:
+            raise _Exceeded(f"is larger than the {_format_bytes(self.max_bytes)} limit when encoded")
+        self.parts.append(chunk)
+
+    def open(self, length: int, depth: int) -> None:
+        """Check that a container at ``depth`` holding ``length`` values stays within the limits."""
+        if self.items + length > self.max_items:
+            raise _Exceeded(f"holds more than {self.max_items} values")
+        if depth >= self.max_depth:
+            raise _Exceeded(f"is nested more than {self.max_depth} levels deep")
+
+    def value(self, value: Any, depth: int) -> None:
+        self.items += 1
+        if self.items > self.max_items:
+            raise _Exceeded(f"holds more than {self.max_items} values")
+        encode_one = _ENCODERS.get(type(value))
+        if encode_one is None:
+            raise _Rejected(f"is {_describe(value)}; {_SUPPORTED}")
+        encode_one(self, value, depth)
+
+    def key(self, key: Any, depth: int) -> None:
+        kind = type(key)
+        if kind is tuple:
+            self.open(len(key), depth)
+            self.put(b"t" + _U32.pack(len(key)), 5)
+            for item in key:
+                self.key(item, depth + 1)
+        elif kind in _KEY_ENCODERS:
+            self.value(key, depth)
+        else:
+            raise _Rejected(f"has a key that is {_describe(key)}; {_KEY_TYPES}")
+
+
+def _encode_constant(tag: bytes) -> Callable[[_Encoder, Any, int], None]:
+    return lambda encoder, value, depth: encoder.put(tag, 1)
+
+
+def _encode_bool(encoder: _Encoder, value: bool, depth: int) -> None:
+    encoder.put(b"T" if value else b"F", 1)
+
+
+def _encode_int(encoder: _Encoder, value: int, depth: int) -> None:
+    if _INT64_MIN <= value <= _INT64_MAX:
+        encoder.put(b"i" + _I64.pack(value), 9)
+        return
+    length = value.bit_length() // 8 + 1
+    raw = value.to_bytes(length, "little", signed=True)
+    encoder.put(b"I" + _U32.pack(length) + raw, 5 + length)
+
+
+def _encode_float(encoder: _Encoder, value: float, depth: int) -> None:
+    encoder.put(b"f" + _F64.pack(value), 9)
+
+
+def _encode_complex(encoder: _Encoder, value: complex, depth: int) -> None:
+    encoder.put(b"c" + _C128.pack(value.real, value.imag), 17)
+
+
+def _encode_str(encoder: _Encoder, value: str, depth: int) -> None:
+    raw = value.encode("utf-8", "surrogatepass")
+    encoder.put(b"s" + _U32.pack(len(raw)) + raw, 5 + len(raw))
+
+
+def _encode_sequence(tag: bytes) -> Callable[[_Encoder, Any, int], None]:
+    def encode_sequence(encoder: _Encoder, value: list[Any] | tuple[Any, ...], depth: int) -> None:
+        encoder.open(len(value), depth)
+        encoder.put(tag + _U32.pack(len(value)), 5)
+        for index, item in enumerate(value):
+            try:
+                encoder.value(item, depth + 1)
+            except _Rejected as rejected:
+                rejected.trail.append(f"[{index}]")
+                raise
+
+    return encode_sequence
+
+
+def _encode_dict(encoder: _Encoder, value: dict[Any, Any], depth: int) -> None:
+    encoder.open(len(value), depth)
+    encoder.put(b"d" + _U32.pack(len(value)), 5)
+    for key, item in value.items():
+        encoder.key(key, depth + 1)
+        try:
+            encoder.value(item, depth + 1)
+        except _Rejected as rejected:
+            rejected.trail.append(f"[{json.dumps(key, ensure_ascii=False) if type(key) is str else repr(key)}]")
+            raise
+
+
+def _encode_array(encoder: _Encoder, value: np.ndarray[Any, Any], depth: int) -> None:
+    code = _DTYPE_CODES.get(value.dtype.str)
+    if code is None:
+        raise _Rejected(f"is a numpy array of dtype {value.dtype}; only arrays of numbers and bools can be sent")
+    header = b"a" + bytes((code, value.ndim)) + struct.pack(f"<{value.ndim}Q", *value.shape)
+    encoder.put(header + _U64.pack(value.nbytes), len(header) + 8)
+    encoder.put(value if value.flags.c_contiguous else value.copy(order="C"), value.nbytes)
+
+
+def _encode_scalar(encoder: _Encoder, value: np.generic, depth: int) -> None:
+    raw = value.tobytes()
+    encoder.put(b"g" + _SCALAR_CODES[type(value)] + raw, 2 + len(raw))
+
+
+_KEY_ENCODERS: dict[type, Callable[[_Encoder, Any, int], None]] = {
+    type(None): _encode_constant(b"N"),
+    bool: _encode_bool,
+    int: _encode_int,
+    float: _encode_float,
+    str: _encode_str,
+}
+_ENCODERS: dict[type, Callable[[_Encoder, Any, int], None]] = {
+    **_KEY_ENCODERS,
+    complex: _encode_complex,
+    list: _encode_sequence(b"l"),
+    tuple: _encode_sequence(b"t"),
+    dict: _encode_dict,
+    np.ndarray: _encode_array,
+    **{scalar_type: _encode_scalar for scalar_type in _SCALAR_CODES},
+}
+
+
+def _describe(value: Any) -> str:
+    """``"a generator"``, ``"a numpy.matrix"``: what ``value`` is, without running any of its code."""
+    kind = type(value)
+    try:
+        module, name = kind.__module__, kind.__qualname__
+        suffix = " (a subclass of numpy.ndarray)" if issubclass(kind, np.ndarray) else ""
+        label = (name if module == "builtins" else f"{module}.{name}") + suffix
+    except Exception:
+        label = "object of an unsupported type"
+    return f"{'an' if label[:1] in 'aeiouAEIOU' else 'a'} {label}"
+
+
+def _format_bytes(size: int) -> str:
+    return f"{size / 1024**2:g} MiB" if size >= 1024**2 else f"{size} bytes"
+
+
+def decode(
+    data: bytes | bytearray | memoryview,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_items: int = DEFAULT_MAX_ITEMS,
+) -> Any:
+    """The value ``data`` encodes, with fresh writable arrays; raise ``DecodeError`` for anything malformed."""
+    try:
+        view = memoryview(data).cast("B")
+        if len(view) > max_bytes:
+            raise DecodeError(f"the data is larger than the {_format_bytes(max_bytes)} limit")
+        decoder = _Decoder(view, max_depth, max_items)
+        value = decoder.value(0)
+        if decoder.pos != len(view):
+            raise DecodeError(f"{len(view) - decoder.pos} bytes follow the value")
+        return value
+    except DecodeError:
+        raise
+    except Exception as error:
+        raise DecodeError(f"malformed data ({type(error).__name__}: {error})") from None
+
+
+class _Decoder:
+    """Reads one value from ``data`` at ``pos``, checking every length against what is left."""
+
+    __slots__ = ("data", "pos", "items", "max_depth", "max_items")
+
+    def __init__(self, data: memoryview, max_depth: int, max_items: int) -> None:
+        self.data = data
+        self.pos = 0
+        self.items = 0
+        self.max_depth = max_depth
+        self.max_items = max_items
+
+    def skip(self, size: int) -> int:
+        """Move past ``size`` bytes; where they start."""
+        start = self.pos
+        self.pos = start + size
+        if self.pos > len(self.data):
+            raise DecodeError("the data ends in the middle of a value")
+        return start
+
+    def take(self, size: int) -> memoryview:
+        start = self.skip(size)
+        return self.data[start : self.pos]
+
+    def byte(self) -> int:
+        return self.data[self.skip(1)]
+
+    def unpack(self, layout: struct.Struct) -> Any:
+        values = layout.unpack_from(self.data, self.skip(layout.size))
+        return values[0] if len(values) == 1 else values
+
+    def count(self, depth: int) -> int:
+        """Read a container's length, checking that it fits in what is left and in the limits."""
+        length: int = self.unpack(_U32)
+        if length > len(self.data) - self.pos:
+            raise DecodeError("a container announces more items than the data holds")
+        self.items += length
+        if self.items > self.max_items:
+            raise DecodeError(f"the data holds more than {self.max_items} values")
+        if depth >= self.max_depth:
+            raise DecodeError(f"the data is nested more than {self.max_depth} levels deep")
+        return length
+
+    def value(self, depth: int) -> Any:
+        tag = self.byte()
+        read = _DECODERS.get(tag)
+        if read is None:
+            raise DecodeError(f"unknown tag {tag:#04x} at byte {self.pos - 1}")
+        return read(self, depth)
+
+    def key(self, depth: int) -> Any:
+        tag = self.byte()
+        if tag == ord("t"):
+            return tuple(self.key(depth + 1) for _ in range(self.count(depth)))
+        read = _KEY_DECODERS.get(tag)
+        if read is None:
+            raise DecodeError(f"tag {tag:#04x} at byte {self.pos - 1} cannot be a dict key")
+        return read(self, depth)
+
+    def dtype(self) -> np.dtype[Any]:
+        code = self.byte()
+        if code >= len(DTYPES):
+            raise DecodeError(f"unknown dtype code {code}")
+        return DTYPES[code]
+
+
+def _decode_int(decoder: _Decoder, depth: int) -> int:
+    value: int = decoder.unpack(_I64)
+    return value
+
+
+def _decode_big_int(decoder: _Decoder, depth: int) -> int:
+    return int.from_bytes(decoder.take(decoder.unpack(_U32)), "little", signed=True)
+
+
+def _decode_float(decoder: _Decoder, depth: int) -> float:
+    value: float = decoder.unpack(_F64)
+    return value
+
+
+def _decode_complex(decoder: _Decoder, depth: int) -> complex:
+    real, imag = decoder.unpack(_C128)
+    return complex(real, imag)
+
+
+def _decode_str(decoder: _Decoder, depth: int) -> str:
+    return str(decoder.take(decoder.unpack(_U32)), "utf-8", "surrogatepass")
+
+
+def _decode_list(decoder: _Decoder, depth: int) -> list[Any]:
+    return [decoder.value(depth + 1) for _ in range(decoder.count(depth))]
+
+
+def _decode_tuple(decoder: _Decoder, depth: int) -> tuple[Any, ...]:
+    return tuple(decoder.value(depth + 1) for _ in range(decoder.count(depth)))
+
+
+def _decode_dict(decoder: _Decoder, depth: int) -> dict[Any, Any]:
+    length = decoder.count(depth)
+    result = {}
+    for _ in range(length):
+        key = decoder.key(depth + 1)
+        result[key] = decoder.value(depth + 1)
+    if len(result) != length:
+        raise DecodeError("a dict holds the same key twice")
+    return result
+
+
+def _decode_scalar(decoder: _Decoder, depth: int) -> np.generic:
+    dtype = decoder.dtype()
+    value = np.frombuffer(decoder.data, dtype, 1, decoder.skip(dtype.itemsize))
+    _check_bools(dtype, value)
+    scalar: np.generic = value[0]
+    return scalar
+
+
+def _decode_array(decoder: _Decoder, depth: int) -> np.ndarray[Any, Any]:
+    dtype = decoder.dtype()
+    ndim = decoder.byte()
+    if ndim > MAX_NDIM:
+        raise DecodeError(f"an array has {ndim} dimensions, more than {MAX_NDIM}")
+    shape = struct.unpack_from(f"<{ndim}Q", decoder.data, decoder.skip(8 * ndim))
+    nbytes: int = decoder.unpack(_U64)
+    size = math.prod(shape)
+    if size * dtype.itemsize != nbytes:
+        raise DecodeError(f"an array of shape {shape} and dtype {dtype} cannot hold {nbytes} bytes")
+    flat = np.frombuffer(decoder.data, dtype, size, decoder.skip(nbytes))
+    _check_bools(dtype, flat)
+    return flat.reshape(shape).copy()
+
+
+def _check_bools(dtype: np.dtype[Any], values: np.ndarray[Any, Any]) -> None:
+    if dtype.kind == "b" and values.size and values.view(np.uint8).max() > 1:
+        raise DecodeError("a bool is neither 0 nor 1")
+
+
+_KEY_DECODERS: dict[int, Callable[[_Decoder, int], Any]] = {
+    ord("N"): lambda decoder, depth: None,
+    ord("T"): lambda decoder, depth: True,
+    ord("F"): lambda decoder, depth: False,
+    ord("i"): _decode_int,
+    ord("I"): _decode_big_int,
+    ord("f"): _decode_float,
+    ord("s"): _decode_str,
+}
+_DECODERS: dict[int, Callable[[_Decoder, int], Any]] = {
+    **_KEY_DECODERS,
+    ord("c"): _decode_complex,
+    ord("l"): _decode_list,
+    ord("t"): _decode_tuple,
+    ord("d"): _decode_dict,
+    ord("g"): _decode_scalar,
+    ord("a"): _decode_array,
+}
+
+
+def send_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
+    """Write ``payload`` as one frame.
+
+    Without ``deadline`` (a ``time.monotonic()`` value) the write blocks; with one, ``fd`` must be non-blocking
+    and ``FrameTimeout`` is raised when it passes. A closed reader raises ``ConnectionClosed``.
+    """
+    views = [memoryview(_U64.pack(len(payload))), memoryview(payload).cast("B")]
+    while views:
+        try:
+            written = os.writev(fd, views)
+        except BlockingIOError:
+            _wait(fd, select.POLLOUT, deadline)
+            continue
+        except BrokenPipeError:
+            raise ConnectionClosed("the reading end of the pipe is closed") from None
+        while views and written >= len(views[0]):
+            written -= len(views.pop(0))
+        if written:
+            views[0] = views[0][written:]
+
+
+def recv_frame(fd: int, max_bytes: int, deadline: float | None = None) -> bytearray:
+    """Read one frame's payload; ``FrameTooLarge`` if it announces more than ``max_bytes``.
+
+    Raises ``ConnectionClosed`` at end of file and, as for ``send_frame``, ``FrameTimeout`` after ``deadline``.
+    """
+    (size,) = _U64.unpack(_read_exact(fd, _U64.size, deadline))
+    if size > max_bytes:
+        raise FrameTooLarge(f"a frame of {size} bytes exceeds the {_format_bytes(max_bytes)} limit")
+    return _read_exact(fd, size, deadline)
+
+
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytearray:
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    filled = 0
+    while filled < size:
+        try:
+            count = os.readv(fd, [view[filled:]])
+        except BlockingIOError:
+            _wait(fd, select.POLLIN, deadline)
+            continue
+        if count == 0:
+            raise ConnectionClosed("the writing end of the pipe is closed")
+        filled += count
+    return buffer
+
+
+def _wait(fd: int, events: int, deadline: float | None) -> None:
+    """Block until ``fd`` is ready for ``events`` or ``deadline`` passes (``FrameTimeout``)."""
+    timeout_ms = None
+    if deadline is not None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FrameTimeout("the deadline passed")
+        timeout_ms = math.ceil(remaining * 1000)
+    poller = select.poll()
+    poller.register(fd, events)
+    poller.poll(timeout_ms)

@@ -1,0 +1,392 @@
+"""The parent side of the sandbox: a child process that loads one submission and runs its functions.
+
+The child (``grader.sandbox.runner``) is untrusted. Everything it sends is decoded by ``wire`` and checked
+field by field; whatever it does (hangs, crashes, exits, garbles the pipe) becomes a ``Fault`` value.
+
+>>> with Worker(Limits(call_timeout_s=2)) as worker:  # doctest: +SKIP
+...     loaded = worker.load(Path("submission.py"))
+...     result = worker.call("add", Call(args=(1, 2)))
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from grader.assignment import Call
+from grader.sandbox import runner, wire
+from grader.sandbox.outcome import CallResult, Fault, FaultKind, Limits, LoadError, LoadResult
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_BOOTSTRAP = (
+    "import sys\n"
+    "sys.path[0] = sys.argv[1]\n"
+    "import grader.sandbox.runner as runner\n"
+    "del sys.path[0]\n"
+    "runner.main(*map(int, sys.argv[2:]))\n"
+)
+"""Run as ``python -s -c``. Not ``-I``: that would ignore ``PYTHONHASHSEED``. The environment is entirely ours
+and the bootstrap replaces the current directory's ``sys.path`` entry, so ``-s`` isolates as much."""
+_ENVIRONMENT = {
+    "PATH": os.defpath,
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONUTF8": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+"""The child's whole environment: none of the parent's variables, fixed hashing, single-threaded BLAS."""
+
+_START_TIMEOUT_S = 30.0
+"""How long the child may take to start and confine itself (not charged to the submission)."""
+_EXIT_GRACE_S = 1.0
+"""How long a child that closed its end of the pipe gets to finish exiting."""
+_KILL_ROUNDS = 50
+_MEMORY_FRACTION = 0.75
+"""A child killed by a signal with a peak resident size above this part of the memory limit ran out of it."""
+_MAX_TEXT = 1000
+_DEAD_STATES = ("Z", "X")
+"""/proc states of a process that runs no more: zombie, dead."""
+
+T = TypeVar("T")
+
+
+class WorkerStartError(RuntimeError):
+    """The child process could not start: a problem of the grader's installation, not of the submission."""
+
+
+class _Malformed(Exception):
+    """A response that decodes but does not have the expected shape."""
+
+
+class _Ended(Exception):
+    """The child is gone; ``fault`` says why."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.message)
+        self.fault = fault
+
+
+class Worker:
+    """A child process running one submission. Use it as a context manager, one per submission; not thread-safe.
+
+    The child starts at the first ``load``. Every fault of the student's code comes back as a ``Fault`` value;
+    a fatal one ends the child, ``alive`` turns False and later requests answer at once with a fault. Only
+    the grader's own problems raise: a child that cannot start (``WorkerStartError``), a request after
+    ``close()``, a ``call`` before any ``load``, arguments ``wire`` cannot encode (``wire.EncodeError``).
+    """
+
+    def __init__(self, limits: Limits = Limits()) -> None:
+        self.limits = limits
+        self._process: subprocess.Popen[bytes] | None = None
+        self._request_fd = -1
+        self._response_fd = -1
+        self._max_rss = 0
+        self._ended: Fault | None = None
+        self._closed = False
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def alive(self) -> bool:
+        """Whether requests can still run: not closed, and no fatal fault ended the child."""
+        return not self._closed and self._ended is None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id, once started."""
+        return None if self._process is None else self._process.pid
+
+    def load(self, submission: Path) -> LoadResult:
+        """Import ``submission`` in the child (started now if need be) within ``limits.load_timeout_s``."""
+        self._check_open()
+        path = Path(submission).resolve()
+        if self._process is None:
+            self._start(path.parent)
+        request = runner.LOAD + wire.encode(str(path))
+        try:
+            max_bytes = wire.DEFAULT_MAX_BYTES + runner.KIND_BYTES
+            return self._exchange(request, self.limits.load_timeout_s, max_bytes, _parse_load)
+        except _Ended as ended:
+            return LoadResult(frozenset(), fault=ended.fault)
+
+    def call(self, function: str, call: Call) -> CallResult:
+        """Call the submission's ``function`` on ``call``'s arguments within ``limits.call_timeout_s``."""
+        self._check_open()
+        if self._process is None:
+            raise RuntimeError("load a submission before calling its functions")
+        request = runner.CALL + wire.encode((function, tuple(call.args), dict(call.kwargs)), root="call")
+        started = time.perf_counter()
+        try:
+            max_bytes = self.limits.max_result_bytes + runner.KIND_BYTES
+            value, fault = self._exchange(request, self.limits.call_timeout_s, max_bytes, _parse_call)
+        except _Ended as ended:
+            value, fault = None, ended.fault
+        return CallResult(value, fault, time.perf_counter() - started)
+
+    def close(self) -> None:
+        """Kill the child and every process it started, reap it and release the pipes; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop()
+        for fd in (self._request_fd, self._response_fd):
+            if fd >= 0:
+                os.close(fd)
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("the worker is closed")
+
+    def _start(self, directory: Path) -> None:
+        request_read, request_write = os.pipe()
+        response_read, response_write = os.pipe()
+        arguments = (request_read, response_write, self.limits.memory_bytes, self.limits.max_result_bytes)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, *map(str, arguments)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(request_read, response_write),
+                env=_ENVIRONMENT,
+                cwd=directory,
+                start_new_session=True,
+            )
+        except BaseException:
+            os.close(request_write)
+            os.close(response_read)
+            raise
+        finally:
+            os.close(request_read)
+            os.close(response_write)
+        self._request_fd, self._response_fd = request_write, response_read
+        os.set_blocking(request_write, False)
+        os.set_blocking(response_read, False)
+        try:
+            ready = wire.recv_frame(response_read, len(runner.READY), time.monotonic() + _START_TIMEOUT_S)
+        except wire.WireError:
+            ready = bytearray()
+        if ready != runner.READY:
+            self.close()
+            status = self._process.returncode
+            raise WorkerStartError(f"the sandbox process did not start (exit status {status})")
+
+    def _exchange(self, request: bytes, timeout: float, max_bytes: int, parse: Callable[[bytearray], T]) -> T:
+        """Send ``request`` and parse the response; raise ``_Ended`` if the child is or goes away meanwhile."""
+        if self._ended is not None:
+            raise _Ended(_not_run(self._ended))
+        deadline = time.monotonic() + timeout
+        try:
+            wire.send_frame(self._request_fd, request, deadline)
+            return parse(wire.recv_frame(self._response_fd, max_bytes, deadline))
+        except wire.FrameTimeout:
+            self._stop()
+            fault = Fault(FaultKind.TIMEOUT, f"exceeded the {timeout:g} s time limit", fatal=True)
+        except wire.ConnectionClosed:
+            fault = self._ended_fault()
+        except (wire.FrameTooLarge, wire.DecodeError, _Malformed) as error:
+            self._stop()
+            fault = Fault(FaultKind.BAD_RESULT, f"the process sent back malformed data: {error}", fatal=True)
+        except BaseException:
+            self.close()
+            raise
+        self._ended = fault
+        raise _Ended(fault)
+
+    def _stop(self) -> None:
+        """Kill the child with its process group and descendants, and reap it (if it is still running)."""
+        if self._process is not None and self._process.returncode is None:
+            _kill_tree(self._process.pid)
+            self._reap()
+
+    def _reap(self) -> None:
+        assert self._process is not None
+        _, status, usage = os.wait4(self._process.pid, 0)
+        self._process.returncode = os.waitstatus_to_exitcode(status)
+        self._max_rss = usage.ru_maxrss * 1024
+
+    def _ended_fault(self) -> Fault:
+        """The fault of a child that closed its end of the pipe: how it exited, once it has."""
+        assert self._process is not None
+        pid = self._process.pid
+        exited = _wait_for_exit(pid, _EXIT_GRACE_S)
+        self._stop()
+        if not exited:
+            return Fault(FaultKind.BAD_RESULT, "the process closed its connection to the grader", fatal=True)
+        return _exit_fault(self._process.returncode, self._max_rss, self.limits.memory_bytes)
+
+
+def _parse_load(frame: bytearray) -> LoadResult:
+    functions, errors = _fields(_body(frame, runner.LOADED), (tuple, tuple))
+    return LoadResult(
+        functions=frozenset(_clip(name) for name in _strings(functions)),
+        errors=tuple(_load_error(error) for error in errors),
+    )
+
+
+def _load_error(value: Any) -> LoadError:
+    kind, message, line, column, defines = _fields(value, (str, str, _OPTIONAL_INT, _OPTIONAL_INT, tuple))
+    return LoadError(_clip(kind), _clip(message), line, column, tuple(_clip(name) for name in _strings(defines)))
+
+
+def _parse_call(frame: bytearray) -> tuple[Any, Fault | None]:
+    kind = bytes(frame[:1])
+    if kind == runner.VALUE:
+        return _body(frame, runner.VALUE), None
+    kind_name, message, exception_type, line, function = _fields(
+        _body(frame, runner.FAULT), (str, str, _OPTIONAL_STR, _OPTIONAL_INT, _OPTIONAL_STR)
+    )
+    if kind_name not in runner.FAULT_KINDS:
+        raise _Malformed(f"unknown fault kind {kind_name[:40]!r}")
+    return None, Fault(
+        FaultKind(kind_name), _clip(message), _clip_optional(exception_type), line, _clip_optional(function)
+    )
+
+
+_OPTIONAL_INT = (int, type(None))
+_OPTIONAL_STR = (str, type(None))
+
+
+def _body(frame: bytearray, kind: bytes) -> Any:
+    if frame[:1] != kind:
+        raise _Malformed(f"a response of kind {bytes(frame[:1])!r} where {kind!r} was expected")
+    return wire.decode(memoryview(frame)[1:], max_bytes=len(frame))
+
+
+def _fields(value: Any, types: tuple[type | tuple[type, ...], ...]) -> tuple[Any, ...]:
+    """``value`` if it is a tuple whose items have exactly the given types (``bool`` is no ``int`` here)."""
+    if type(value) is not tuple or len(value) != len(types):
+        raise _Malformed(f"expected a tuple of {len(types)} fields")
+    for item, expected in zip(value, types):
+        if type(item) not in (expected if isinstance(expected, tuple) else (expected,)):
+            raise _Malformed(f"a field of type {type(item).__name__}")
+    return value
+
+
+def _strings(value: tuple[Any, ...]) -> tuple[str, ...]:
+    if any(type(item) is not str for item in value):
+        raise _Malformed("expected a tuple of strings")
+    return value
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def _clip_optional(text: str | None) -> str | None:
+    return None if text is None else _clip(text)
+
+
+def _not_run(fault: Fault) -> Fault:
+    return Fault(fault.kind, f"not run: the process had already ended ({fault.message})", fatal=True)
+
+
+def _exit_fault(returncode: int, max_rss: int, memory_bytes: int) -> Fault:
+    """The fault of a child that ended on its own with ``returncode`` (negative: killed by that signal)."""
+    if returncode >= 0:
+        return Fault(FaultKind.EXIT, f"the process exited with status {returncode} (os._exit?)", fatal=True)
+    name, description = _signal_names(-returncode)
+    if max_rss >= _MEMORY_FRACTION * memory_bytes:
+        limit = f"{memory_bytes / 1024**2:g} MiB"
+        return Fault(FaultKind.MEMORY, f"the process was killed by {name} at its {limit} memory limit", fatal=True)
+    return Fault(FaultKind.CRASH, f"the process crashed with {name} ({description})", fatal=True)
+
+
+def _signal_names(number: int) -> tuple[str, str]:
+    """``("SIGSEGV", "segmentation fault")``."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    description = signal.strsignal(number) or "unknown signal"
+    return name, description[:1].lower() + description[1:]
+
+
+def _wait_for_exit(pid: int, timeout: float) -> bool:
+    """Whether child ``pid`` exits (becomes waitable) within ``timeout`` seconds."""
+    fd = os.pidfd_open(pid)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    finally:
+        os.close(fd)
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL ``pid``, its descendants and its process group, each stopped first so none can fork away, and
+    wait until none of them runs.
+
+    The runner makes itself the subreaper of its descendants, so even those that left its session stay below
+    it while it lives. Of a child that already died, only the process group can still be found.
+    """
+    _signal(pid, signal.SIGSTOP)
+    stopped = {pid}
+    for _ in range(_KILL_ROUNDS):
+        found = _members(pid) - stopped
+        if not found:
+            break
+        for member in found:
+            _signal(member, signal.SIGSTOP)
+        stopped |= found
+    for member in stopped:
+        _signal(member, signal.SIGKILL)
+    _await_death(stopped - {pid})
+
+
+def _members(root: int) -> set[int]:
+    """The live processes below ``root`` or in its process group, from one scan of /proc."""
+    children: dict[int, list[int]] = {}
+    found: set[int] = set()
+    for entry in os.scandir("/proc"):
+        stat = _read_stat(entry.name) if entry.name.isdigit() else None
+        if stat is not None and stat[0] not in _DEAD_STATES:
+            children.setdefault(int(stat[1]), []).append(int(entry.name))
+            if int(stat[2]) == root:
+                found.add(int(entry.name))
+    pending = [root]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found.update(below)
+        pending += below
+    return found
+
+
+def _read_stat(pid: str) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, parent, ...), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            return file.read().rpartition(b")")[2].decode().split()
+    except OSError:
+        return None
+
+
+def _await_death(pids: set[int], timeout: float = 1.0) -> None:
+    """Wait until each killed process is gone or a zombie, so that nothing of it runs any more."""
+    deadline = time.monotonic() + timeout
+    for pid in pids:
+        while time.monotonic() < deadline:
+            stat = _read_stat(str(pid))
+            if stat is None or stat[0] in _DEAD_STATES:
+                break
+            time.sleep(0.001)
+
+
+def _signal(pid: int, number: int) -> None:
+    try:
+        os.kill(pid, number)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,3 @@
+def scale(x):
+    x *= 2
+    return x

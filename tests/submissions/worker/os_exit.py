@@ -1,0 +1,5 @@
+import os
+
+
+def leave(code):
+    os._exit(code)

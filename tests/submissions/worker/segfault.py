@@ -1,0 +1,6 @@
+import os
+import signal
+
+
+def crash():
+    os.kill(os.getpid(), signal.SIGSEGV)

@@ -1,0 +1,109 @@
+"""The grader catches realistic wrong submissions of ``rnn_step_by_step``, each in the function it breaks.
+
+Every file in ``tests/submissions/rnn_step_by_step/mutants/`` is a complete student submission: the stub with
+every region filled correctly except for one bug in one graded function, named by the file's prefix
+(``<function>__<bug>.py``) and described by its ``# Bug:`` comment. Graded end to end, that function loses
+points and explains why, and every other function gets full marks, except the graded functions that call the
+broken one (``GradedFunction.calls``): they fail too, with a note pointing at it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from grader.feedback import describe_failing_dependency
+from grader.grading import Grader
+from grader.registry import load_assignment
+from grader.report import Status
+from grader.report import TestResult as FunctionResult  # not a pytest test class
+from grader.sandbox.outcome import Limits
+
+ASSIGNMENT = load_assignment("rnn_step_by_step")
+FUNCTIONS = [graded.name for graded in ASSIGNMENT.functions]
+MUTANTS_DIR = Path(__file__).parent / "submissions" / "rnn_step_by_step" / "mutants"
+MUTANTS = sorted(MUTANTS_DIR.glob("*.py"))
+MIN_MUTANTS_PER_FUNCTION = 3
+
+# Mutants whose numbers show a classic cause, and a word of the hint the feedback should then give.
+CAUSE_HINTS = {
+    "rnn_cell_backward__dba_without_keepdims": "keepdims",
+    "lstm_cell_backward__dbf_without_keepdims": "keepdims",
+    "rnn_cell_backward__dwaa_transposed": "transpose",
+    "rnn_cell_backward__dwax_transposed": "transpose",
+    "lstm_cell_backward__dwf_transposed": "transpose",
+    "rnn_cell_backward__dba_mean_instead_of_sum": "factor",
+    "rnn_forward__y_pred_only_last_step": "never written",
+    "rnn_forward__a_saved_before_update": "loop index",
+    "rnn_backward__dx_one_step_early": "loop index",
+}
+
+Results = dict[str, FunctionResult]
+
+
+def broken_function(mutant: Path) -> str:
+    """The graded function a mutant's bug is in: its file name's prefix."""
+    return mutant.stem.split("__", 1)[0]
+
+
+def callers(function: str) -> set[str]:
+    """The graded functions that call ``function``, directly or through other graded functions."""
+    found: set[str] = set()
+    frontier = {function}
+    while frontier:
+        frontier = {graded.name for graded in ASSIGNMENT.functions
+                    if set(graded.calls) & frontier and graded.name not in found}
+        found |= frontier
+    return found
+
+
+@pytest.fixture(scope="module")
+def grade() -> Callable[[Path], Results]:
+    """Grades a submission once (later calls reuse the report): its test results by function name."""
+    grader = Grader(ASSIGNMENT, Limits(call_timeout_s=10))
+    reports: dict[Path, Results] = {}
+
+    def results(submission: Path) -> Results:
+        if submission not in reports:
+            reports[submission] = {test.name: test for test in grader.grade(submission).tests}
+        return reports[submission]
+
+    return results
+
+
+def test_catalog_covers_every_graded_function() -> None:
+    counts = {function: 0 for function in FUNCTIONS}
+    for mutant in MUTANTS:
+        assert broken_function(mutant) in counts, f"{mutant.name} does not name a graded function"
+        assert "\n# Bug: " in mutant.read_text(encoding="utf-8"), f"{mutant.name} does not say what its bug is"
+        counts[broken_function(mutant)] += 1
+    assert all(count >= MIN_MUTANTS_PER_FUNCTION for count in counts.values()), counts
+
+
+def test_every_hinted_mutant_exists() -> None:
+    assert set(CAUSE_HINTS) <= {mutant.stem for mutant in MUTANTS}
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[mutant.stem for mutant in MUTANTS])
+def test_mutant_fails_in_the_function_it_breaks_only(grade: Callable[[Path], Results], mutant: Path) -> None:
+    results = grade(mutant)
+    assert set(results) == set(FUNCTIONS)
+    target = broken_function(mutant)
+    dependents = callers(target)
+    for name, result in results.items():
+        if name == target or name in dependents:
+            assert result.score < result.max_score, f"{name} got full marks"
+            assert result.feedback.strip(), f"{name} lost points without feedback"
+        else:
+            assert (result.score, result.status) == (result.max_score, Status.PASSED), (name, result.feedback)
+        if name in dependents:
+            assert describe_failing_dependency(name, target) in result.feedback
+
+
+@pytest.mark.parametrize("stem", sorted(CAUSE_HINTS))
+def test_feedback_names_the_likely_cause(grade: Callable[[Path], Results], stem: str) -> None:
+    mutant = MUTANTS_DIR / f"{stem}.py"
+    feedback = grade(mutant)[broken_function(mutant)].feedback
+    assert CAUSE_HINTS[stem] in feedback.lower(), feedback
