@@ -15,10 +15,11 @@ Tolerance(rtol=1e-05, atol=1e-07)
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 
 class Visibility(str, enum.Enum):
@@ -102,6 +103,10 @@ class Assignment:
     stub: Path
     functions: Sequence[GradedFunction]
     default_tolerance: Tolerance = Tolerance()
+    provided: tuple[str, ...] = ()
+    """Top-level helpers of the stub that the course gives students (not graded). They are defined before the
+    submission runs, so that a file importing them from a course module the grader does not have, or leaving
+    them out, still works; the submission's own definitions take precedence."""
 
     @property
     def max_score(self) -> float:

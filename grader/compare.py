@@ -148,7 +148,7 @@ def compare(
     problem = _structure_mismatch(expected, got, root)
     if problem is not None:
         return [problem]
-    for name, expected_item, got_item in zip(outputs, expected, got):
+    for name, expected_item, got_item in zip(outputs, expected, got, strict=True):
         _compare_node(expected_item, got_item, name, walk)
     return walk.found
 
@@ -163,7 +163,7 @@ def _compare_node(expected: Any, got: Any, path: str, walk: _Walk) -> None:
     elif isinstance(expected, Mapping):
         _compare_dicts(expected, got, path, walk)
     elif isinstance(expected, (list, tuple)):
-        for index, (expected_item, got_item) in enumerate(zip(expected, got)):
+        for index, (expected_item, got_item) in enumerate(zip(expected, got, strict=True)):
             _compare_node(expected_item, got_item, f"{path}[{index}]", walk)
     elif _family(expected) in _VALUE_FAMILIES:
         array_problem = _compare_arrays(expected, got, path, walk.tolerance_for)

@@ -23,7 +23,8 @@ from grader.feedback import (
     describe_unfilled,
 )
 from grader.feedback_values import describe_mismatches
-from grader.reference import PreparedCheck, prepare_checks
+from grader.provided import ProvidedHelperError, provided_source
+from grader.reference import AssignmentError, PreparedCheck, prepare_checks
 from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
 from grader.sandbox.outcome import CallResult, FaultKind, Limits, LoadResult
 from grader.sandbox.worker import Worker
@@ -46,17 +47,18 @@ class _Submission:
 class _SandboxSession:
     """A worker holding the loaded submission, replaced by a fresh one after a fatal fault."""
 
-    def __init__(self, submission: Path, limits: Limits) -> None:
+    def __init__(self, submission: Path, limits: Limits, preamble: str) -> None:
         self._submission = submission
         self._limits = limits
+        self._preamble = preamble
         self._worker = Worker(limits)
-        self.load: LoadResult = self._worker.load(submission)
+        self.load: LoadResult = self._worker.load(submission, preamble)
 
     def call(self, function: str, check: PreparedCheck) -> CallResult:
         if not self._worker.alive:
             self._worker.close()
             self._worker = Worker(self._limits)
-            self.load = self._worker.load(self._submission)
+            self.load = self._worker.load(self._submission, self._preamble)
             if self.load.fault is not None:
                 return CallResult(value=None, fault=self.load.fault, duration_s=0.0)
         return self._worker.call(function, check.call)
@@ -73,6 +75,10 @@ class Grader:
         self.limits = limits
         self._checks = prepare_checks(assignment)
         self._stub_source = assignment.stub.read_text(encoding="utf-8")
+        try:
+            self._preamble = provided_source(self._stub_source, assignment.provided)
+        except ProvidedHelperError as error:
+            raise AssignmentError(f"{assignment.stub}: {error}") from error
 
     def grade(self, submission: Path, display_path: str | None = None) -> Report:
         """Grade the file at ``submission``; ``display_path`` is how the report names it.
@@ -83,7 +89,7 @@ class Grader:
         started_at = datetime.now(timezone.utc)
         clock = time.perf_counter()
         info = self._inspect(submission, display_path or str(submission))
-        session = _SandboxSession(submission, self.limits)
+        session = _SandboxSession(submission, self.limits, self._preamble)
         try:
             results = [self._grade_function(session, graded, info) for graded in self.assignment.functions]
         finally:
@@ -226,7 +232,7 @@ def _add_dependency_notes(functions: Sequence[GradedFunction], results: list[Tes
     """Prefix the feedback of each failing function that calls a failing graded function."""
     status = {result.name: result.status for result in results}
     noted = []
-    for graded, result in zip(functions, results):
+    for graded, result in zip(functions, results, strict=True):
         notes = [
             describe_failing_dependency(graded.name, dependency)
             for dependency in graded.calls

@@ -19,18 +19,17 @@ from __future__ import annotations
 import ast
 import bisect
 import io
-import os
 import re
 import sys
-import tempfile
 import tokenize
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import click
 
 from grader.assignment import Assignment
+from grader.atomic import write_text_atomically
 from grader.course import course_root
 from grader.registry import assignment_names, load_assignment
 
@@ -523,20 +522,6 @@ def outdated_stubs(assignments: Iterable[Assignment] | None = None) -> list[Path
     return [assignment.stub for assignment in chosen if not _is_current(assignment, expected_stub(assignment))]
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` in one step: readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            file.write(text.encode("utf-8"))
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
-
-
 def write_stubs(assignments: Iterable[Assignment] | None = None) -> list[Path]:
     """Regenerate the stubs (of the registered assignments by default) that are missing or out of date;
     returns the paths written. Every solution is turned into its stub before any file is written."""
@@ -544,7 +529,8 @@ def write_stubs(assignments: Iterable[Assignment] | None = None) -> list[Path]:
     expected = [(assignment, expected_stub(assignment)) for assignment in chosen]
     stale = [(assignment.stub, text) for assignment, text in expected if not _is_current(assignment, text)]
     for path, text in stale:
-        _write_atomically(path, text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, text)
     return [path for path, _ in stale]
 
 

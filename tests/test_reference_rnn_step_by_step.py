@@ -72,7 +72,7 @@ def output_roots(graded: GradedFunction, result: Any) -> dict[str, Any]:
         assert isinstance(result, dict), f"{graded.name} must return a dict"
         return result
     assert isinstance(result, tuple) and len(result) == len(graded.outputs), f"{graded.name} returns a tuple"
-    return dict(zip(graded.outputs, result))
+    return dict(zip(graded.outputs, result, strict=True))
 
 
 def input_roots(reference: ModuleType, function: str, args: tuple[Any, ...]) -> dict[str, Any]:
@@ -450,7 +450,7 @@ def assert_identical(first: Any, second: Any) -> None:
             assert_identical(first[key], second[key])
     elif isinstance(first, (tuple, list)):
         assert len(first) == len(second)
-        for one, other in zip(first, second):
+        for one, other in zip(first, second, strict=True):
             assert_identical(one, other)
     else:
         assert first == second

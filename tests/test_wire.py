@@ -7,7 +7,8 @@ import os
 import pickle
 import random
 import struct
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def assert_same(got: Any, expected: Any) -> None:
         assert got.tobytes() == np.ascontiguousarray(expected).tobytes()
     elif isinstance(expected, (list, tuple)):
         assert len(got) == len(expected)
-        for got_item, expected_item in zip(got, expected):
+        for got_item, expected_item in zip(got, expected, strict=True):
             assert_same(got_item, expected_item)
     elif isinstance(expected, dict):
         assert list(got) == list(expected)

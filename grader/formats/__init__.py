@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from grader.formats.json_format import render_json
 from grader.formats.text import render_text

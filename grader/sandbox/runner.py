@@ -6,16 +6,17 @@ library, numpy and ``grader.sandbox.wire``, and talks to the parent only through
 encoded value:
 
     child -> parent   READY (nothing: once confined, before any student code runs)
-    parent -> child   LOAD  path                       CALL   (function, args, kwargs)
+    parent -> child   LOAD  (path, preamble)           CALL   (function, args, kwargs)
     child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
 
-``load_errors`` are ``(kind, message, line, column, defines)`` and ``fault`` is
+``preamble`` is trusted course code (helpers the course gives students) run in the submission's namespace
+before the submission itself. ``load_errors`` are ``(kind, message, line, column, defines)`` and ``fault`` is
 ``(kind, message, exception_type, line, function)``, mirroring ``grader.sandbox.outcome``.
 """
 
 from __future__ import annotations
-
 import __future__
+
 import ast
 import ctypes
 import os
@@ -129,18 +130,20 @@ class _Session:
     def handle(self, request: bytearray) -> bytes:
         kind, body = bytes(request[:1]), memoryview(request)[1:]
         if kind == LOAD:
-            return self.load(wire.decode(body))
+            return self.load(*wire.decode(body))
         if kind == CALL:
             function, args, kwargs = wire.decode(body)
             return self.call(function, args, kwargs)
         raise ValueError(f"unknown request {kind!r}")
 
-    def load(self, path: str) -> bytes:
-        """Run the submission's top-level statements one by one; answer its callables and what failed."""
+    def load(self, path: str, preamble: str) -> bytes:
+        """Run ``preamble``, then the submission's top-level statements one by one; answer the callables defined
+        and what failed."""
         module = types.ModuleType("submission")
         module.__file__ = path
         sys.modules["submission"] = module
         self.path, self.namespace = path, module.__dict__
+        exec(compile(preamble, "<course helpers>", "exec"), self.namespace)
         errors = _run_file(path, self.namespace)
         functions = tuple(
             name
@@ -306,7 +309,7 @@ def _chunk_units(text: str) -> list[Unit]:
     lines = text.split("\n")
     starts = _chunk_starts(lines)
     units: list[Unit] = []
-    for begin, end in zip(starts, starts[1:] + [len(lines)]):
+    for begin, end in zip(starts, starts[1:] + [len(lines)], strict=True):
         chunk = "\n".join(lines[begin:end])
         try:
             tree = ast.parse(chunk, "<chunk>")

@@ -16,8 +16,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from grader.assignment import Call
 from grader.sandbox import runner, wire
@@ -109,13 +110,14 @@ class Worker:
         """The child's process id, once started."""
         return None if self._process is None else self._process.pid
 
-    def load(self, submission: Path) -> LoadResult:
-        """Import ``submission`` in the child (started now if need be) within ``limits.load_timeout_s``."""
+    def load(self, submission: Path, preamble: str = "") -> LoadResult:
+        """Import ``submission`` in the child (started now if need be) within ``limits.load_timeout_s``, after
+        running ``preamble`` (trusted code, e.g. the helpers a course gives students) in its namespace."""
         self._check_open()
         path = Path(submission).resolve()
         if self._process is None:
             self._start(path.parent)
-        request = runner.LOAD + wire.encode(str(path))
+        request = runner.LOAD + wire.encode((str(path), preamble))
         try:
             max_bytes = wire.DEFAULT_MAX_BYTES + runner.KIND_BYTES
             return self._exchange(request, self.limits.load_timeout_s, max_bytes, _parse_load)
@@ -270,7 +272,7 @@ def _fields(value: Any, types: tuple[type | tuple[type, ...], ...]) -> tuple[Any
     """``value`` if it is a tuple whose items have exactly the given types (``bool`` is no ``int`` here)."""
     if type(value) is not tuple or len(value) != len(types):
         raise _Malformed(f"expected a tuple of {len(types)} fields")
-    for item, expected in zip(value, types):
+    for item, expected in zip(value, types, strict=True):
         if type(item) not in (expected if isinstance(expected, tuple) else (expected,)):
             raise _Malformed(f"a field of type {type(item).__name__}")
     return value
