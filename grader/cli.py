@@ -1,7 +1,7 @@
 """The ``grade`` command: parsing, exit codes and output, over the Python API in ``grader.grading``.
 
 Exit status: 0 when grading completed (whatever the score), 1 when ``--fail-under`` is not met, 2 for a usage
-error (one line on stderr), 3 when the assignment itself is broken.
+error (one line on stderr), 3 when the assignment itself is broken or the sandbox cannot start.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ from grader.grading import Grader
 from grader.reference import AssignmentError
 from grader.registry import UnknownAssignment, load_assignment
 from grader.sandbox.outcome import Limits
+from grader.sandbox.worker import WorkerStartError
 
 _DEFAULT_LIMITS = Limits()
 EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
-EXIT_BROKEN_ASSIGNMENT = 3
+EXIT_BROKEN_SETUP = 3
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,7 +66,10 @@ def grade(
         report = Grader(assignment, limits).grade(submission)
     except AssignmentError as error:
         click.echo(f"grade: the assignment {assignment_name!r} is broken: {error}", err=True)
-        sys.exit(EXIT_BROKEN_ASSIGNMENT)
+        sys.exit(EXIT_BROKEN_SETUP)
+    except WorkerStartError as error:
+        click.echo(f"grade: cannot start the sandbox: {error}", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
     except OSError as error:
         raise click.UsageError(f"cannot read {submission}: {error.strerror or error}") from error
     render = RENDERERS[output_format]

@@ -261,7 +261,8 @@ def _matches(expected: Array, got: Array, tolerance: Tolerance) -> npt.NDArray[n
     with np.errstate(invalid="ignore", over="ignore"):
         close = np.abs(g - e) <= tolerance.atol + tolerance.rtol * np.abs(e)
     finite = np.isfinite(e) & np.isfinite(g)
-    return (finite & close) | (np.isnan(e) & np.isnan(g)) | (np.isinf(e) & (g == e))
+    matches: npt.NDArray[np.bool_] = (finite & close) | (np.isnan(e) & np.isnan(g)) | (np.isinf(e) & (g == e))
+    return matches
 
 
 def _close(expected: Array, got: Array, tolerance: Tolerance) -> bool:

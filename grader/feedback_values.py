@@ -79,7 +79,8 @@ def _also_wrong(mismatches: Sequence[Mismatch]) -> str:
     """
     groups: dict[str, list[Mismatch]] = {}
     for mismatch in mismatches:
-        groups.setdefault(_OUTPUT.match(mismatch.path).group(0), []).append(mismatch)
+        output = _OUTPUT.match(mismatch.path)
+        groups.setdefault(output.group(0) if output else mismatch.path, []).append(mismatch)
     parts = []
     for root, members in groups.items():
         first = members[0]

@@ -120,3 +120,20 @@ def test_the_solution_scores_full_marks(grader: Grader) -> None:
     assert report.score == report.max_score == 100
     assert set(_statuses(report).values()) == {Status.PASSED}
     assert report.load_problems == ()
+
+
+def _without_timings(report: Report) -> dict[str, object]:
+    data = report.to_dict()
+    for key in ("started_at", "duration_s"):
+        data.pop(key)
+    for test in data["tests"]:
+        for check in test["checks"]:
+            check.pop("duration_s")
+    return data
+
+
+def test_the_same_submission_always_gets_the_same_report(grader: Grader) -> None:
+    partly_wrong = Path(__file__).parent.parent / "examples" / "rnn_step_by_step" / "partly_wrong.py"
+    first, second = grader.grade(partly_wrong), grader.grade(partly_wrong)
+    assert 0 < first.score < first.max_score
+    assert _without_timings(first) == _without_timings(second)
