@@ -137,3 +137,21 @@ def test_the_same_submission_always_gets_the_same_report(grader: Grader) -> None
     first, second = grader.grade(partly_wrong), grader.grade(partly_wrong)
     assert 0 < first.score < first.max_score
     assert _without_timings(first) == _without_timings(second)
+
+
+ENCODINGS = {
+    "bom-and-crlf": lambda source: b"\xef\xbb\xbf" + source.replace("\n", "\r\n").encode("utf-8"),
+    "latin-1-with-cookie": lambda source: ("# -*- coding: latin-1 -*-\n# café\n" + source).encode("latin-1"),
+    "cp1252-comment-without-cookie": lambda source: "# café\n".encode("cp1252") + source.encode("utf-8"),
+}
+
+
+@pytest.mark.parametrize("variant", sorted(ENCODINGS))
+def test_files_from_other_editors_load(grader: Grader, variant: str, tmp_path: Path) -> None:
+    source = (Path(__file__).parent.parent / "examples" / "rnn_step_by_step" / "correct.py").read_text()
+    submission = tmp_path / "submission.py"
+    submission.write_bytes(ENCODINGS[variant](source.replace("≈", "~")))
+    report = grader.grade(submission)
+    assert report.score == report.max_score
+    kinds = {problem.kind for problem in report.load_problems}
+    assert kinds == ({"UnicodeDecodeError"} if variant.endswith("without-cookie") else set())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import math
 import os
 import pickle
@@ -180,12 +181,22 @@ def test_unsupported_dict_keys_are_rejected(key: Any) -> None:
         wire.encode([{"fine": 1, key: 2}], root="gradients")
 
 
-def test_subclasses_of_containers_are_rejected() -> None:
-    class Tuple(tuple):  # type: ignore[type-arg]
-        pass
+def test_subclasses_of_containers_travel_as_their_plain_base_type() -> None:
+    Point = collections.namedtuple("Point", "x y")
+    ordered = collections.OrderedDict([("b", 1), ("a", Point(1, 2))])
+    decoded = wire.decode(wire.encode([ordered, collections.defaultdict(list, {"k": [1]})]))
+    assert decoded == [{"b": 1, "a": (1, 2)}, {"k": [1]}]
+    assert [type(item) for item in decoded] == [dict, dict]
+    assert type(decoded[0]["a"]) is tuple
 
-    with pytest.raises(wire.EncodeError, match="is a .*Tuple"):
-        wire.encode(Tuple((1, 2)))
+
+def test_container_subclasses_whose_items_cannot_be_read_are_rejected() -> None:
+    class Broken(list):  # type: ignore[type-arg]
+        def __iter__(self) -> Iterator[Any]:
+            raise RuntimeError("no")
+
+    with pytest.raises(wire.EncodeError, match=r"^result\[0\] is a .*Broken whose items cannot be read"):
+        wire.encode([Broken([1])], root="result")
 
 
 def test_limits_apply_to_encoding() -> None:

@@ -19,12 +19,14 @@ import __future__
 
 import ast
 import ctypes
+import io
 import os
 import random
 import re
 import resource
 import site
 import sys
+import tokenize
 import types
 from collections.abc import Callable, Iterator
 from types import TracebackType
@@ -228,12 +230,7 @@ def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
             raw = file.read()
     except OSError as error:
         return [("OSError", f"cannot read the submission: {error.strerror}", None, None, ())]
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        return [("UnicodeDecodeError", f"the file is not valid UTF-8: {error.reason}", line, None, ())]
-    errors: list[LoadErrorTuple] = []
+    text, errors = _decode_source(raw)
     flags = 0
     for unit in _units(text, path):
         if isinstance(unit, tuple):
@@ -244,6 +241,25 @@ def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
         if failure is not None:
             errors.append(failure)
     return errors
+
+
+def _decode_source(raw: bytes) -> tuple[str, list[LoadErrorTuple]]:
+    """The text of a source file in its declared encoding (UTF-8 unless a BOM or coding cookie says otherwise).
+
+    Bytes that do not decode are replaced, with a load error naming their line, rather than costing the whole
+    file: they are almost always in a comment or a string written by an editor in another encoding.
+    """
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as error:
+        message = f"cannot tell the file's encoding ({error}); read as UTF-8, undecodable bytes replaced"
+        return raw.decode("utf-8", "replace"), [("UnicodeDecodeError", message, None, None, ())]
+    try:
+        return raw.decode(encoding), []
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        message = f"the file is not valid {encoding}: {error.reason}; undecodable bytes were replaced"
+        return raw.decode(encoding, "replace"), [("UnicodeDecodeError", message, line, None, ())]
 
 
 def _run_statement(

@@ -184,7 +184,8 @@ class _Encoder:
             raise _Exceeded(f"holds more than {self.max_items} values")
         encode_one = _ENCODERS.get(type(value))
         if encode_one is None:
-            raise _Rejected(f"is {_describe(value)}; {_SUPPORTED}")
+            value = _plain_container(value)
+            encode_one = _ENCODERS[type(value)]
         encode_one(self, value, depth)
 
     def key(self, key: Any, depth: int) -> None:
@@ -286,6 +287,18 @@ _ENCODERS: dict[type, Callable[[_Encoder, Any, int], None]] = {
     np.ndarray: _encode_array,
     **{scalar_type: _encode_scalar for scalar_type in _SCALAR_CODES},
 }
+
+
+def _plain_container(value: Any) -> dict[Any, Any] | tuple[Any, ...] | list[Any]:
+    """A subclass of dict, tuple or list (an ``OrderedDict``, a named tuple) as its plain base type, holding the
+    same items; anything else is rejected."""
+    for base in (dict, tuple, list):
+        if isinstance(value, base):
+            try:
+                return base(value)
+            except Exception:
+                raise _Rejected(f"is {_describe(value)} whose items cannot be read") from None
+    raise _Rejected(f"is {_describe(value)}; {_SUPPORTED}")
 
 
 def _describe(value: Any) -> str:
