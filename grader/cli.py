@@ -1,7 +1,8 @@
 """The ``grade`` command: parsing, exit codes and output, over the Python API in ``grader.grading``.
 
 Exit status: 0 when grading completed (whatever the score), 1 when ``--fail-under`` is not met, 2 for a usage
-error (one line on stderr), 3 when the assignment itself is broken or the sandbox cannot start.
+error (one line on stderr), 3 when the assignment itself is broken or the sandbox cannot start (the strict
+sandbox required where the kernel cannot provide it included).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from grader.formats import RENDERERS
 from grader.grading import Grader
 from grader.reference import AssignmentError
 from grader.registry import UnknownAssignment, load_assignment
-from grader.sandbox.outcome import Limits
+from grader.sandbox import levels
+from grader.sandbox.outcome import Limits, SandboxLevel
 from grader.sandbox.worker import WorkerStartError
 
 _DEFAULT_LIMITS = Limits()
@@ -41,6 +43,12 @@ EXIT_BROKEN_SETUP = 3
 @click.option("--memory-mb", type=click.IntRange(min=64), default=_DEFAULT_LIMITS.memory_bytes // 2**20,
               show_default=True, help="Memory limit of the process running the submission, in MiB.")
 @click.option("--fail-under", type=float, help="Exit with status 1 when the score is below this many points.")
+@click.option(
+    "--sandbox", type=click.Choice(["auto", *(level.value for level in SandboxLevel)]), default="auto",
+    show_default=True,
+    help="strict: Landlock, seccomp and namespaces (exit status 3 where the kernel lacks them); basic: a "
+    "separate process with limits; auto: strict where available, else basic with a warning.",
+)
 @click.version_option(__version__, prog_name="grade")
 def grade(
     submission: Path,
@@ -50,6 +58,7 @@ def grade(
     timeout: float,
     memory_mb: int,
     fail_under: float | None,
+    sandbox: str,
 ) -> None:
     """Grade the student file SUBMISSION against an assignment and print a score report."""
     if not submission.is_file():
@@ -63,7 +72,15 @@ def grade(
         raise click.UsageError(str(error)) from error
     limits = Limits(call_timeout_s=timeout, memory_bytes=memory_mb * 2**20)
     try:
-        report = Grader(assignment, limits).grade(submission)
+        grader = Grader(assignment, limits, sandbox)
+        if sandbox == "auto" and grader.isolation.level is SandboxLevel.BASIC:
+            missing = levels.kernel_support().strict_missing
+            click.echo(f"grade: warning: the strict sandbox is not available here ({missing}); "
+                       "running submissions in the basic sandbox", err=True)
+        report = grader.grade(submission)
+    except levels.SandboxUnavailable as error:
+        click.echo(f"grade: {error}", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
     except AssignmentError as error:
         click.echo(f"grade: the assignment {assignment_name!r} is broken: {error}", err=True)
         sys.exit(EXIT_BROKEN_SETUP)

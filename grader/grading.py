@@ -26,7 +26,8 @@ from grader.feedback_values import describe_mismatches
 from grader.provided import ProvidedHelperError, provided_source
 from grader.reference import AssignmentError, PreparedCheck, prepare_checks
 from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
-from grader.sandbox.outcome import CallResult, FaultKind, Limits, LoadResult
+from grader.sandbox import levels
+from grader.sandbox.outcome import CallResult, FaultKind, Isolation, Limits, LoadResult, SandboxLevel
 from grader.sandbox.worker import Worker
 from grader.stubs import FunctionRegions, unfilled_regions
 
@@ -47,17 +48,18 @@ class _Submission:
 class _SandboxSession:
     """A worker holding the loaded submission, replaced by a fresh one after a fatal fault."""
 
-    def __init__(self, submission: Path, limits: Limits, preamble: str) -> None:
+    def __init__(self, submission: Path, limits: Limits, sandbox: SandboxLevel, preamble: str) -> None:
         self._submission = submission
         self._limits = limits
+        self._sandbox = sandbox
         self._preamble = preamble
-        self._worker = Worker(limits)
+        self._worker = Worker(limits, sandbox)
         self.load: LoadResult = self._worker.load(submission, preamble)
 
     def call(self, function: str, check: PreparedCheck) -> CallResult:
         if not self._worker.alive:
             self._worker.close()
-            self._worker = Worker(self._limits)
+            self._worker = Worker(self._limits, self._sandbox)
             self.load = self._worker.load(self._submission, self._preamble)
             if self.load.fault is not None:
                 return CallResult(value=None, fault=self.load.fault, duration_s=0.0)
@@ -68,12 +70,24 @@ class _SandboxSession:
 
 
 class Grader:
-    """Grades submissions against one assignment; fixtures and reference outputs are built once, here."""
+    """Grades submissions against one assignment; fixtures and reference outputs are built once, here.
 
-    def __init__(self, assignment: Assignment, limits: Limits = Limits()) -> None:
+    ``sandbox`` is the level to run submissions at (``"strict"``, ``"basic"``), or ``"auto"`` for the best this
+    kernel offers (see ``levels.resolve``: requiring strict where it is missing raises
+    ``levels.SandboxUnavailable``). ``limits.cpu_time_s`` is raised, if need be, to cover loading and every
+    check at its time limit.
+    """
+
+    def __init__(
+        self, assignment: Assignment, limits: Limits = Limits(), sandbox: SandboxLevel | str = "auto"
+    ) -> None:
         self.assignment = assignment
-        self.limits = limits
+        self.isolation: Isolation = levels.isolation(levels.resolve(sandbox))
+        """The confinement every submission runs under."""
         self._checks = prepare_checks(assignment)
+        calls = sum(len(checks) for checks in self._checks.values())
+        cpu_time_s = max(limits.cpu_time_s, limits.load_timeout_s + calls * limits.call_timeout_s)
+        self.limits = replace(limits, cpu_time_s=cpu_time_s)
         self._stub_source = assignment.stub.read_text(encoding="utf-8")
         try:
             self._preamble = provided_source(self._stub_source, assignment.provided)
@@ -89,7 +103,7 @@ class Grader:
         started_at = datetime.now(timezone.utc)
         clock = time.perf_counter()
         info = self._inspect(submission, display_path or str(submission))
-        session = _SandboxSession(submission, self.limits, self._preamble)
+        session = _SandboxSession(submission, self.limits, self.isolation.level, self._preamble)
         try:
             results = [self._grade_function(session, graded, info) for graded in self.assignment.functions]
         finally:
@@ -105,6 +119,7 @@ class Grader:
             max_score=self.assignment.max_score,
             started_at=started_at.isoformat(timespec="seconds"),
             duration_s=round(time.perf_counter() - clock, 3),
+            sandbox=self.isolation,
             tests=tuple(results),
             load_problems=tuple(
                 LoadProblem(error.kind, error.message, error.line, error.column) for error in session.load.errors

@@ -11,7 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-SCHEMA_VERSION = "1.0"
+from grader.sandbox.outcome import Isolation
+
+SCHEMA_VERSION = "1.1"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "report.schema.json"
 
 
@@ -75,6 +77,8 @@ class Report:
     max_score: float
     started_at: str
     duration_s: float
+    sandbox: Isolation
+    """The confinement the submission ran under."""
     tests: tuple[TestResult, ...]
     load_problems: tuple[LoadProblem, ...] = ()
     schema_version: str = field(default=SCHEMA_VERSION)
@@ -82,6 +86,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data, shaped as the schema describes."""
         data = asdict(self)
+        data["sandbox"]["level"] = self.sandbox.level.value
         for test in data["tests"]:
             test["status"] = test["status"].value
         return data

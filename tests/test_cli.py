@@ -55,7 +55,7 @@ def test_the_report_identifies_the_submission() -> None:
 
     report = grade_json(EXAMPLES / "partly_wrong.py")
     assert report["submission"]["sha256"] == hashlib.sha256((EXAMPLES / "partly_wrong.py").read_bytes()).hexdigest()
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert 0 < report["score"] < report["max_score"]
     assert report["score"] == sum(test["score"] for test in report["tests"])
 

@@ -16,7 +16,8 @@ def render_text(report: Report, color: bool = False) -> str:
     def style(text: str, **styles: object) -> str:
         return click.style(text, **styles) if color else text  # type: ignore[arg-type]
 
-    lines = [style(f"{report.assignment}: {report.submission.path}", bold=True)]
+    lines = [style(f"{report.assignment}: {report.submission.path}", bold=True),
+             f"sandbox: {report.sandbox.describe()}"]
     if report.load_problems:
         lines.append("Parts of your file could not be loaded (the rest was graded):")
         lines.extend(f"  {describe_load_error(problem)}" for problem in report.load_problems)

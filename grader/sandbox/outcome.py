@@ -1,4 +1,5 @@
-"""What running a submission produced, as plain data: the limits it ran under, its load, each call's outcome.
+"""What running a submission produced, as plain data: the limits and isolation it ran under, its load, each
+call's outcome.
 
 A student's fault is never an exception in the grader: it is a ``Fault`` value inside these records.
 """
@@ -22,6 +23,49 @@ class Limits:
     """Address space of the child process."""
     max_result_bytes: int = 64 * 1024**2
     """Largest encoded result the parent accepts from one call."""
+    cpu_time_s: float = 300.0
+    """CPU time each process of the submission may use over its whole life (``RLIMIT_CPU``): a backstop beside
+    the wall-clock limits, e.g. for threads. The grader raises it to cover every call at its time limit."""
+    file_size_bytes: int = 16 * 1024**2
+    """Largest file the submission may write (``RLIMIT_FSIZE``)."""
+    open_files: int = 256
+    """Open file descriptors per process (``RLIMIT_NOFILE``)."""
+    processes: int = 64
+    """Processes and threads of the submission together; enforced in the strict sandbox, by ``RLIMIT_NPROC`` in
+    the submission's own user namespace or, for root (whom ``RLIMIT_NPROC`` never binds), by a pids cgroup."""
+
+
+class SandboxLevel(str, enum.Enum):
+    """How closely the submission's process is confined (see ``grader.sandbox.levels``)."""
+
+    STRICT = "strict"
+    """Landlock, seccomp, namespaces where the system permits them, and the limits."""
+    BASIC = "basic"
+    """A separate process with the limits, in a process group of its own."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The confinement actually in force for a submission, as the report states it."""
+
+    level: SandboxLevel
+    landlock_abi: int | None
+    """The Landlock ABI version enforced, or None when the filesystem is open."""
+    network: str
+    """``"blocked"`` (a network namespace of its own), ``"tcp-blocked"`` (Landlock refuses TCP; UDP is open),
+    or ``"open"``."""
+    filesystem: str
+    """``"confined"`` (Landlock) or ``"open"`` (the user's own permissions)."""
+    processes: str
+    """``"pid-namespace"`` (everything the submission starts dies with it) or ``"process-group"``."""
+
+    def describe(self) -> str:
+        """One line for people, e.g. ``"strict (Landlock ABI 7, no network, own PID namespace)"``."""
+        if self.level is SandboxLevel.BASIC:
+            return "basic (a separate process with limits; files and network are not confined)"
+        network = {"blocked": "no network", "tcp-blocked": "no TCP, UDP open"}.get(self.network, "network open")
+        processes = "own PID namespace" if self.processes == "pid-namespace" else "own process group"
+        return f"{self.level.value} (Landlock ABI {self.landlock_abi}, {network}, {processes})"
 
 
 class FaultKind(str, enum.Enum):

@@ -1,11 +1,12 @@
 """The child side: loads one submission and calls its functions on request, in a process of its own.
 
-``grader.sandbox.worker`` starts this module's ``main`` in a fresh interpreter. It imports only the standard
-library, numpy and ``grader.sandbox.wire``, and talks to the parent only through two pipes, one frame of
-``wire`` per message; the student's stdout and stderr go to /dev/null. Messages are a kind byte and one
-encoded value:
+``grader.sandbox.child`` starts this module's ``main`` once the process is isolated. It imports only the
+standard library, numpy and ``grader.sandbox.wire`` and ``confine``, and talks to the parent only through two
+pipes, one frame of ``wire`` per message; the student's stdout and stderr go to /dev/null. Messages are a kind
+byte and one encoded value:
 
     child -> parent   READY (nothing: once confined, before any student code runs)
+                      or UNCONFINED (why the confinement failed; the process then exits)
     parent -> child   LOAD  (path, preamble)           CALL   (function, args, kwargs)
     child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
 
@@ -18,12 +19,11 @@ from __future__ import annotations
 import __future__
 
 import ast
-import ctypes
+import errno
 import io
 import os
 import random
 import re
-import resource
 import site
 import sys
 import tokenize
@@ -35,11 +35,12 @@ from typing import Any
 import numpy as np
 import numpy.random  # imported now rather than within the first call's time limit
 
-from grader.sandbox import wire
+from grader.sandbox import confine, wire
 
 KIND_BYTES = 1
 """Every message starts with one byte naming its kind."""
 READY = b"R"
+UNCONFINED = b"U"
 LOAD = b"L"
 CALL = b"C"
 LOADED = b"L"
@@ -50,11 +51,8 @@ FAULT_KINDS = ("exception", "memory", "bad_result")
 """The ``FaultKind`` values the child reports; the parent decides every other kind itself."""
 
 MAX_MESSAGE_CHARS = 1000
-FILE_SIZE_LIMIT = 16 * 1024**2
 HIDDEN_PACKAGES = frozenset({"grader", "solutions"})
 """Top-level packages the submission must not import: the grader and the reference solutions."""
-
-_PR_SET_CHILD_SUBREAPER = 36
 
 LoadErrorTuple = tuple[str, str, int | None, int | None, tuple[str, ...]]
 FaultTuple = tuple[str, str, str | None, int | None, str | None]
@@ -62,14 +60,20 @@ Unit = ast.stmt | LoadErrorTuple
 """A top-level part of the submission in file order: a statement to run, or why a part cannot run."""
 
 
-def main(request_fd: int, response_fd: int, memory_bytes: int, max_result_bytes: int) -> None:
-    """Confine this process, then answer requests until the parent closes the request pipe."""
-    _limit_resources(memory_bytes)
-    _adopt_orphans()
+def main(request_fd: int, response_fd: int, setup: confine.Setup, problem: str | None) -> None:
+    """Finish confining this process (Landlock and seccomp, which ``grader.sandbox.child`` leaves for after the
+    imports), then answer requests until the parent closes the request pipe. ``problem`` says why the earlier
+    steps failed, if they did: then, as when this step fails, tell the parent and exit."""
+    if problem is None and setup.landlock_abi is not None:
+        try:
+            confine.restrict(setup.landlock_abi, setup.scratch, [setup.submission])
+        except OSError as error:
+            problem = str(error)
+    if problem is not None:
+        wire.send_frame(response_fd, UNCONFINED + wire.encode(problem))
+        os._exit(1)
     _hide_packages()
-    os.set_inheritable(request_fd, False)
-    os.set_inheritable(response_fd, False)
-    session = _Session(max_result_bytes, memory_bytes)
+    session = _Session(setup)
     try:
         wire.send_frame(response_fd, READY)
         while True:
@@ -77,26 +81,6 @@ def main(request_fd: int, response_fd: int, memory_bytes: int, max_result_bytes:
             wire.send_frame(response_fd, session.handle(request))
     except wire.ConnectionClosed:
         os._exit(0)
-
-
-def _limit_resources(memory_bytes: int) -> None:
-    """Cap address space, core files and written file sizes, soft and hard, so the submission cannot lift them."""
-    for limit, value in (
-        (resource.RLIMIT_AS, memory_bytes),
-        (resource.RLIMIT_CORE, 0),
-        (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT),
-    ):
-        hard = resource.getrlimit(limit)[1]
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(limit, (value, value))
-
-
-def _adopt_orphans() -> None:
-    """Become the parent of orphaned descendants (Linux), so the worker finds and kills them at the end."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 class _HiddenPackages:
@@ -123,9 +107,9 @@ def _hide_packages() -> None:
 class _Session:
     """The loaded submission and the requests on it."""
 
-    def __init__(self, max_result_bytes: int, memory_bytes: int) -> None:
-        self.max_result_bytes = max_result_bytes
-        self.memory_bytes = memory_bytes
+    def __init__(self, setup: confine.Setup) -> None:
+        self.setup = setup
+        self.max_result_bytes = setup.max_result_bytes
         self.path = ""
         self.namespace: dict[str, Any] = {}
 
@@ -176,12 +160,12 @@ class _Session:
 
     def fault(self, error: BaseException) -> FaultTuple:
         """The fault of the student's code raising ``error``; its message reads ``"Type: message"``, and names
-        the memory limit after a ``MemoryError``."""
+        the limit it hit, if any."""
         kind, exception_type, message = _classify(error)
         line, function = _location(error.__traceback__, self.path)
         if exception_type != "SystemExit":
             message = f"{exception_type}: {message}" if message else exception_type
-        suffix = f" (over the {self.memory_bytes / 1024**2:g} MiB memory limit)" if kind == "memory" else ""
+        suffix = _safe(lambda: _limit_hit(error, self.setup), "")
         return kind, _clip(message, MAX_MESSAGE_CHARS - len(suffix)) + suffix, exception_type, line, function
 
 
@@ -193,6 +177,26 @@ def _classify(error: BaseException) -> tuple[str, str, str]:
     if isinstance(error, MemoryError):
         return "memory", "MemoryError", _safe(lambda: str(error), "")
     return "exception", _safe(lambda: type(error).__name__, "Exception"), _safe(lambda: str(error), "")
+
+
+def _limit_hit(error: BaseException, setup: confine.Setup) -> str:
+    """`` (exceeded the ... limit)`` when ``error`` is how hitting one of ``setup``'s limits shows, else ``""``.
+
+    A full process table shows as ``EAGAIN`` from ``fork`` or a thread that cannot start; it is named only
+    where the limit applies.
+    """
+    mib = 1024**2
+    if isinstance(error, MemoryError):
+        return f" (over the {setup.memory_bytes / mib:g} MiB memory limit)"
+    number = error.errno if isinstance(error, OSError) else None
+    if number == errno.EMFILE:
+        return f" (exceeded the limit of {setup.open_files} open files)"
+    if number == errno.EFBIG:
+        return f" (exceeded the {setup.file_size_bytes / mib:g} MiB file size limit)"
+    no_thread = isinstance(error, RuntimeError) and str(error) == "can't start new thread"
+    if setup.processes_limited and (number == errno.EAGAIN or no_thread):
+        return f" (exceeded the limit of {setup.processes} processes)"
+    return ""
 
 
 def _safe(compute: Callable[[], object], fallback: str) -> str:

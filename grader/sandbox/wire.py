@@ -165,10 +165,14 @@ class _Encoder:
         self.max_depth = max_depth
         self.max_items = max_items
 
-    def put(self, chunk: Any, size: int) -> None:
-        self.size += size
-        if self.size > self.max_bytes:
+    def check_room(self, size: int) -> None:
+        """Raise unless ``size`` more bytes fit within the size limit."""
+        if self.size + size > self.max_bytes:
             raise _Exceeded(f"is larger than the {_format_bytes(self.max_bytes)} limit when encoded")
+
+    def put(self, chunk: Any, size: int) -> None:
+        self.check_room(size)
+        self.size += size
         self.parts.append(chunk)
 
     def open(self, length: int, depth: int) -> None:
@@ -263,6 +267,7 @@ def _encode_array(encoder: _Encoder, value: np.ndarray[Any, Any], depth: int) ->
         raise _Rejected(f"is a numpy array of dtype {value.dtype}; only arrays of numbers and bools can be sent")
     header = b"a" + bytes((code, value.ndim)) + struct.pack(f"<{value.ndim}Q", *value.shape)
     encoder.put(header + _U64.pack(value.nbytes), len(header) + 8)
+    encoder.check_room(value.nbytes)  # before a copy: a broadcast view can claim far more than it holds
     encoder.put(value if value.flags.c_contiguous else value.copy(order="C"), value.nbytes)
 
 

@@ -1,7 +1,9 @@
 """The parent side of the sandbox: a child process that loads one submission and runs its functions.
 
 The child (``grader.sandbox.runner``) is untrusted. Everything it sends is decoded by ``wire`` and checked
-field by field; whatever it does (hangs, crashes, exits, garbles the pipe) becomes a ``Fault`` value.
+field by field; whatever it does (hangs, crashes, exits, garbles the pipe) becomes a ``Fault`` value. It runs
+in a private scratch directory, its working directory, home and temporary directory, deleted at ``close``;
+the sandbox level (``grader.sandbox.levels``) decides how closely it is confined.
 
 >>> with Worker(Limits(call_timeout_s=2)) as worker:  # doctest: +SKIP
 ...     loaded = worker.load(Path("submission.py"))
@@ -10,27 +12,33 @@ field by field; whatever it does (hangs, crashes, exits, garbles the pipe) becom
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import os
+import resource
 import select
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.assignment import Call
-from grader.sandbox import runner, wire
-from grader.sandbox.outcome import CallResult, Fault, FaultKind, Limits, LoadError, LoadResult
+from grader.sandbox import cgroup, confine, levels, runner, wire
+from grader.sandbox.outcome import CallResult, Fault, FaultKind, Isolation, Limits, LoadError, LoadResult, SandboxLevel
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = (
     "import sys\n"
     "sys.path[0] = sys.argv[1]\n"
-    "import grader.sandbox.runner as runner\n"
+    "import grader.sandbox.child as child\n"
     "del sys.path[0]\n"
-    "runner.main(*map(int, sys.argv[2:]))\n"
+    "child.main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])\n"
 )
 """Run as ``python -s -c``. Not ``-I``: that would ignore ``PYTHONHASHSEED``. The environment is entirely ours
 and the bootstrap replaces the current directory's ``sys.path`` entry, so ``-s`` isolates as much."""
@@ -44,7 +52,8 @@ _ENVIRONMENT = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-"""The child's whole environment: none of the parent's variables, fixed hashing, single-threaded BLAS."""
+"""The child's whole environment, with ``HOME`` and ``TMPDIR`` (its scratch directory): none of the parent's
+variables, fixed hashing, single-threaded BLAS."""
 
 _START_TIMEOUT_S = 30.0
 """How long the child may take to start and confine itself (not charged to the submission)."""
@@ -54,6 +63,7 @@ _KILL_ROUNDS = 50
 _MEMORY_FRACTION = 0.75
 """A child killed by a signal with a peak resident size above this part of the memory limit ran out of it."""
 _MAX_TEXT = 1000
+_MAX_START_MESSAGE = 4096
 _DEAD_STATES = ("Z", "X")
 """/proc states of a process that runs no more: zombie, dead."""
 
@@ -79,18 +89,26 @@ class _Ended(Exception):
 class Worker:
     """A child process running one submission. Use it as a context manager, one per submission; not thread-safe.
 
-    The child starts at the first ``load``. Every fault of the student's code comes back as a ``Fault`` value;
-    a fatal one ends the child, ``alive`` turns False and later requests answer at once with a fault. Only
-    the grader's own problems raise: a child that cannot start (``WorkerStartError``), a request after
-    ``close()``, a ``call`` before any ``load``, arguments ``wire`` cannot encode (``wire.EncodeError``).
+    ``sandbox`` is the level to run at, ``"auto"`` for the best available (see ``levels.resolve``; strict where
+    this kernel is not up to it raises ``levels.SandboxUnavailable``). The child starts at the first ``load``;
+    in the strict sandbox, the only file outside Python's own it can read is that submission. Every fault of
+    the student's code comes back as a ``Fault`` value; a fatal one ends the child, ``alive`` turns False and
+    later requests answer at once with a fault. Only the grader's own problems raise: a child that cannot
+    start (``WorkerStartError``), a request after ``close()``, a ``call`` before any ``load``, arguments
+    ``wire`` cannot encode (``wire.EncodeError``).
     """
 
-    def __init__(self, limits: Limits = Limits()) -> None:
+    def __init__(self, limits: Limits = Limits(), sandbox: SandboxLevel | str = "auto") -> None:
         self.limits = limits
+        self.isolation: Isolation = levels.isolation(levels.resolve(sandbox))
+        """The confinement the child runs under."""
+        self.scratch: Path | None = None
+        """The child's private directory, while it exists."""
+        self._cgroup: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._request_fd = -1
         self._response_fd = -1
-        self._max_rss = 0
+        self._usage: resource.struct_rusage | None = None
         self._ended: Fault | None = None
         self._closed = False
 
@@ -116,7 +134,7 @@ class Worker:
         self._check_open()
         path = Path(submission).resolve()
         if self._process is None:
-            self._start(path.parent)
+            self._start(path)
         request = runner.LOAD + wire.encode((str(path), preamble))
         try:
             max_bytes = wire.DEFAULT_MAX_BYTES + runner.KIND_BYTES
@@ -139,7 +157,8 @@ class Worker:
         return CallResult(value, fault, time.perf_counter() - started)
 
     def close(self) -> None:
-        """Kill the child and every process it started, reap it and release the pipes; idempotent."""
+        """Kill the child and every process it started, reap it, release the pipes and delete the scratch
+        directory; idempotent."""
         if self._closed:
             return
         self._closed = True
@@ -147,24 +166,33 @@ class Worker:
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
                 os.close(fd)
+        if self.scratch is not None:
+            _remove_tree(self.scratch)
+            self.scratch = None
+        if self._cgroup is not None:
+            cgroup.remove(self._cgroup)
 
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("the worker is closed")
 
-    def _start(self, directory: Path) -> None:
+    def _start(self, submission: Path) -> None:
+        self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
+        if self.isolation.level is SandboxLevel.STRICT:
+            self._cgroup = cgroup.create(self.limits.processes)
+        setup = json.dumps(dataclasses.asdict(self._setup(submission, self.scratch)))
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
-        arguments = (request_read, response_write, self.limits.memory_bytes, self.limits.max_result_bytes)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, *map(str, arguments)],
+                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, str(request_read), str(response_write),
+                 setup],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 pass_fds=(request_read, response_write),
-                env=_ENVIRONMENT,
-                cwd=directory,
+                env={**_ENVIRONMENT, "HOME": str(self.scratch), "TMPDIR": str(self.scratch)},
+                cwd=self.scratch,
                 start_new_session=True,
             )
         except BaseException:
@@ -178,13 +206,35 @@ class Worker:
         os.set_blocking(request_write, False)
         os.set_blocking(response_read, False)
         try:
-            ready = wire.recv_frame(response_read, len(runner.READY), time.monotonic() + _START_TIMEOUT_S)
-        except wire.WireError:
+            if self._cgroup is not None:  # while the child starts up: moving a process takes milliseconds
+                cgroup.add(self._cgroup, self._process.pid)
+                os.write(request_write, confine.CGROUP_JOINED)
+            ready = wire.recv_frame(response_read, _MAX_START_MESSAGE, time.monotonic() + _START_TIMEOUT_S)
+        except (wire.WireError, OSError):
             ready = bytearray()
         if ready != runner.READY:
             self.close()
+            if ready[:1] == runner.UNCONFINED:
+                raise WorkerStartError(f"the sandbox process could not confine itself: {_start_message(ready)}")
             status = self._process.returncode
             raise WorkerStartError(f"the sandbox process did not start (exit status {status})")
+
+    def _setup(self, submission: Path, scratch: Path) -> confine.Setup:
+        limits, isolation = self.limits, self.isolation
+        return confine.Setup(
+            memory_bytes=limits.memory_bytes,
+            max_result_bytes=limits.max_result_bytes,
+            cpu_time_s=limits.cpu_time_s,
+            file_size_bytes=limits.file_size_bytes,
+            open_files=limits.open_files,
+            processes=limits.processes,
+            scratch=str(scratch),
+            submission=str(submission),
+            landlock_abi=isolation.landlock_abi,
+            namespaces=isolation.network == "blocked",
+            pid_namespace=isolation.processes == "pid-namespace",
+            cgroup=None if self._cgroup is None else str(self._cgroup),
+        )
 
     def _exchange(self, request: bytes, timeout: float, max_bytes: int, parse: Callable[[bytearray], T]) -> T:
         """Send ``request`` and parse the response; raise ``_Ended`` if the child is or goes away meanwhile."""
@@ -216,9 +266,8 @@ class Worker:
 
     def _reap(self) -> None:
         assert self._process is not None
-        _, status, usage = os.wait4(self._process.pid, 0)
+        _, status, self._usage = os.wait4(self._process.pid, 0)
         self._process.returncode = os.waitstatus_to_exitcode(status)
-        self._max_rss = usage.ru_maxrss * 1024
 
     def _ended_fault(self) -> Fault:
         """The fault of a child that closed its end of the pipe: how it exited, once it has."""
@@ -228,7 +277,8 @@ class Worker:
         self._stop()
         if not exited:
             return Fault(FaultKind.BAD_RESULT, "the process closed its connection to the grader", fatal=True)
-        return _exit_fault(self._process.returncode, self._max_rss, self.limits.memory_bytes)
+        assert self._usage is not None
+        return _exit_fault(self._process.returncode, self._usage, self.limits)
 
 
 def _parse_load(frame: bytearray) -> LoadResult:
@@ -296,15 +346,44 @@ def _not_run(fault: Fault) -> Fault:
     return Fault(fault.kind, f"not run: the process had already ended ({fault.message})", fatal=True)
 
 
-def _exit_fault(returncode: int, max_rss: int, memory_bytes: int) -> Fault:
-    """The fault of a child that ended on its own with ``returncode`` (negative: killed by that signal)."""
+def _exit_fault(returncode: int, usage: resource.struct_rusage, limits: Limits) -> Fault:
+    """The fault of a child that ended on its own with ``returncode`` (negative: killed by that signal), given
+    its resource usage (its waited-for descendants included) and the limits it ran under."""
     if returncode >= 0:
         return Fault(FaultKind.EXIT, f"the process exited with status {returncode} (os._exit?)", fatal=True)
-    name, description = _signal_names(-returncode)
-    if max_rss >= _MEMORY_FRACTION * memory_bytes:
-        limit = f"{memory_bytes / 1024**2:g} MiB"
+    number = -returncode
+    name, description = _signal_names(number)
+    cpu_s = usage.ru_utime + usage.ru_stime
+    if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu_s >= limits.cpu_time_s):
+        return Fault(FaultKind.TIMEOUT, f"exceeded the {limits.cpu_time_s:g} s CPU time limit", fatal=True)
+    if number == signal.SIGXFSZ:
+        limit = f"{limits.file_size_bytes / 1024**2:g} MiB"
+        return Fault(FaultKind.CRASH, f"the process was killed by {name}: exceeded the {limit} file size limit",
+                     fatal=True)
+    if usage.ru_maxrss * 1024 >= _MEMORY_FRACTION * limits.memory_bytes:
+        limit = f"{limits.memory_bytes / 1024**2:g} MiB"
         return Fault(FaultKind.MEMORY, f"the process was killed by {name} at its {limit} memory limit", fatal=True)
     return Fault(FaultKind.CRASH, f"the process crashed with {name} ({description})", fatal=True)
+
+
+def _start_message(frame: bytearray) -> str:
+    """The text of an ``UNCONFINED`` frame (sent before any student code ran, but checked all the same)."""
+    try:
+        message = wire.decode(memoryview(frame)[1:], max_bytes=len(frame))
+    except wire.DecodeError:
+        return "(unreadable)"
+    return _clip(message) if type(message) is str else "(unreadable)"
+
+
+def _remove_tree(path: Path) -> None:
+    """Delete ``path`` and all within, whatever permissions the submission gave its directories."""
+    directories = [str(path)]
+    while directories:
+        directory = directories.pop()
+        with contextlib.suppress(OSError):
+            os.chmod(directory, 0o700)
+            directories += [entry.path for entry in os.scandir(directory) if entry.is_dir(follow_symlinks=False)]
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _signal_names(number: int) -> tuple[str, str]:
@@ -377,14 +456,24 @@ def _read_stat(pid: str) -> list[str] | None:
 
 
 def _await_death(pids: set[int], timeout: float = 1.0) -> None:
-    """Wait until each killed process is gone or a zombie, so that nothing of it runs any more."""
-    deadline = time.monotonic() + timeout
+    """Wait until each killed process has exited (a zombie at most), so that nothing of it runs any more."""
+    poller = select.poll()
+    fds = []
     for pid in pids:
-        while time.monotonic() < deadline:
-            stat = _read_stat(str(pid))
-            if stat is None or stat[0] in _DEAD_STATES:
-                break
-            time.sleep(0.001)
+        with contextlib.suppress(ProcessLookupError):
+            fds.append(os.pidfd_open(pid))
+            poller.register(fds[-1], select.POLLIN)
+    try:
+        deadline = time.monotonic() + timeout
+        remaining = len(fds)
+        while remaining and time.monotonic() < deadline:
+            ready = poller.poll(max(0.0, deadline - time.monotonic()) * 1000)
+            for fd, _ in ready:
+                poller.unregister(fd)
+            remaining -= len(ready)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _signal(pid: int, number: int) -> None:
