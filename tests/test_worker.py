@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -12,8 +13,7 @@ import numpy as np
 import pytest
 
 from grader.assignment import Call
-from grader.sandbox import wire
-from grader.sandbox import worker as worker_module
+from grader.sandbox import forkserver, wire
 from grader.sandbox.outcome import Fault, FaultKind, Limits, LoadError, SandboxLevel
 from grader.sandbox.worker import Worker, WorkerStartError
 
@@ -57,8 +57,8 @@ def is_running(pid: int) -> bool:
 
 
 def assert_reaped(pid: int) -> None:
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    """Not even a zombie is left: the process table has no entry for ``pid`` (pids are not reused this soon)."""
+    assert not Path(f"/proc/{pid}").exists()
 
 
 def test_values_come_back_with_their_types(start: Start) -> None:
@@ -366,10 +366,22 @@ def test_misuse_raises_and_close_is_idempotent(start: Start) -> None:
         worker.call("add", Call(args=(1, 2)))
 
 
+def test_a_fork_server_that_cannot_start_is_the_graders_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forkserver, "_BOOTSTRAP", "import sys; sys.exit(5)")
+    server = forkserver.ForkServer()
+    with Worker(LIMITS, server=server) as worker:
+        with pytest.raises(WorkerStartError, match=r"the fork server ended \(exit status 5\)"):
+            worker.load(SUBMISSIONS / "ok.py")
+        assert not worker.alive
+    server.close()
+
+
 def test_a_child_that_cannot_start_is_the_graders_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(worker_module, "_BOOTSTRAP", "import sys; sys.exit(5)")
+    setup = Worker._setup
+    monkeypatch.setattr(Worker, "_setup", lambda self, *arguments: dataclasses.replace(
+        setup(self, *arguments), scratch="/nonexistent/scratch"))
     with Worker(LIMITS) as worker:
-        with pytest.raises(WorkerStartError, match=r"did not start \(exit status 5\)"):
+        with pytest.raises(WorkerStartError, match=r"did not start \(exit status 1\)"):
             worker.load(SUBMISSIONS / "ok.py")
         assert not worker.alive
 

@@ -1,29 +1,30 @@
-"""The entry point of the process that runs a submission: isolate it, then hand over to the runner.
+"""The process that runs a submission, forked by the fork server (``grader.sandbox.zygote``): isolate it, then
+hand over to the runner.
 
-``grader.sandbox.worker`` starts ``main`` in a fresh interpreter with the request and response pipes and the
-``confine.Setup`` as JSON. The namespaces, limits and PID namespace come before numpy is imported, so that
-the processes forked into the PID namespace copy a small interpreter, not one with numpy loaded; Landlock and
-seccomp come after the imports (``runner.main``), as the grader's own files are out of reach once they apply.
+The namespaces, limits and PID namespace come first (``confine.isolate``); Landlock and seccomp come last, in
+``runner.main``, once nothing more needs the grader's own files.
 """
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Mapping
 
-from grader.sandbox import confine
+from grader.sandbox import confine, runner
 
 
-def main(request_fd: int, response_fd: int, setup_json: str) -> None:
-    """Isolate this process as the setup says, then run the runner (which reports a failure to the parent)."""
-    setup = confine.Setup(**json.loads(setup_json))
-    os.set_inheritable(request_fd, False)
-    os.set_inheritable(response_fd, False)
+def main(request_fd: int, response_fd: int, setup: confine.Setup, environment: Mapping[str, str], server: int) -> None:
+    """In a process just forked by the fork server ``server``: die with it, lead a session of its own, work in
+    the scratch directory with only ``environment``, isolate as ``setup`` says, then run the runner (which
+    reports a failure to isolate to the grader and exits)."""
+    confine.die_with_parent(server)
+    os.setsid()
+    os.chdir(setup.scratch)
+    os.environ.clear()
+    os.environ.update(environment)
     problem = None
     try:
         confine.isolate(setup, request_fd, response_fd)
     except OSError as error:
         problem = str(error)
-    from grader.sandbox import runner  # numpy: only now, in the process that will run the submission
-
     runner.main(request_fd, response_fd, setup, problem)

@@ -411,7 +411,7 @@ def enter_pid_namespace(close_fds: Sequence[int]) -> None:
         reported = os.read(status_read, 4)
         _end_as(struct.unpack("=i", reported)[0] if len(reported) == 4 else status)
     os.close(status_read)
-    _call("prctl", _PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    die_with_parent(None)  # the parent is outside the namespace: its pid cannot be seen from within
     worker = os.fork()
     if worker == 0:
         os.close(status_write)
@@ -423,6 +423,14 @@ def enter_pid_namespace(close_fds: Sequence[int]) -> None:
         if pid == worker:
             os.write(status_write, struct.pack("=i", status))
             os._exit(0)
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Have the kernel SIGKILL the caller when its parent ends; exit at once if the parent is no longer
+    ``parent`` (it ended before this could be arranged), when given."""
+    _call("prctl", _PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
 
 
 def _end_as(status: int) -> None:

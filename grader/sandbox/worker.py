@@ -13,15 +13,10 @@ the sandbox level (``grader.sandbox.levels``) decides how closely it is confined
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import json
 import os
-import resource
 import select
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,34 +24,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.assignment import Call
-from grader.sandbox import cgroup, confine, levels, runner, wire
+from grader.sandbox import cgroup, confine, forkserver, levels, runner, wire
+from grader.sandbox.forkserver import ForkServer, ForkServerError, Usage
 from grader.sandbox.outcome import CallResult, Fault, FaultKind, Isolation, Limits, LoadError, LoadResult, SandboxLevel
 
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
-_BOOTSTRAP = (
-    "import sys\n"
-    "sys.path[0] = sys.argv[1]\n"
-    "import grader.sandbox.child as child\n"
-    "del sys.path[0]\n"
-    "child.main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])\n"
-)
-"""Run as ``python -s -c``. Not ``-I``: that would ignore ``PYTHONHASHSEED``. The environment is entirely ours
-and the bootstrap replaces the current directory's ``sys.path`` entry, so ``-s`` isolates as much."""
-_ENVIRONMENT = {
-    "PATH": os.defpath,
-    "LANG": "C.UTF-8",
-    "PYTHONHASHSEED": "0",
-    "PYTHONUTF8": "1",
-    "PYTHONDONTWRITEBYTECODE": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
-"""The child's whole environment, with ``HOME`` and ``TMPDIR`` (its scratch directory): none of the parent's
-variables, fixed hashing, single-threaded BLAS."""
-
 _START_TIMEOUT_S = 30.0
-"""How long the child may take to start and confine itself (not charged to the submission)."""
+"""How long the child may take to confine itself (not charged to the submission)."""
 _EXIT_GRACE_S = 1.0
 """How long a child that closed its end of the pipe gets to finish exiting."""
 _KILL_ROUNDS = 50
@@ -90,7 +63,8 @@ class Worker:
     """A child process running one submission. Use it as a context manager, one per submission; not thread-safe.
 
     ``sandbox`` is the level to run at, ``"auto"`` for the best available (see ``levels.resolve``; strict where
-    this kernel is not up to it raises ``levels.SandboxUnavailable``). The child starts at the first ``load``;
+    this kernel is not up to it raises ``levels.SandboxUnavailable``). ``server`` forks the child, this
+    process's shared fork server by default. The child starts at the first ``load``;
     in the strict sandbox, the only file outside Python's own it can read is that submission. Every fault of
     the student's code comes back as a ``Fault`` value; a fatal one ends the child, ``alive`` turns False and
     later requests answer at once with a fault. Only the grader's own problems raise: a child that cannot
@@ -98,17 +72,21 @@ class Worker:
     ``wire`` cannot encode (``wire.EncodeError``).
     """
 
-    def __init__(self, limits: Limits = Limits(), sandbox: SandboxLevel | str = "auto") -> None:
+    def __init__(
+        self, limits: Limits = Limits(), sandbox: SandboxLevel | str = "auto", server: ForkServer | None = None
+    ) -> None:
         self.limits = limits
         self.isolation: Isolation = levels.isolation(levels.resolve(sandbox))
         """The confinement the child runs under."""
         self.scratch: Path | None = None
         """The child's private directory, while it exists."""
+        self._server = server
         self._cgroup: Path | None = None
-        self._process: subprocess.Popen[bytes] | None = None
+        self._pid: int | None = None
+        self._returncode: int | None = None
         self._request_fd = -1
         self._response_fd = -1
-        self._usage: resource.struct_rusage | None = None
+        self._usage: Usage | None = None
         self._ended: Fault | None = None
         self._closed = False
 
@@ -126,14 +104,14 @@ class Worker:
     @property
     def pid(self) -> int | None:
         """The child's process id, once started."""
-        return None if self._process is None else self._process.pid
+        return self._pid
 
     def load(self, submission: Path, preamble: str = "") -> LoadResult:
         """Import ``submission`` in the child (started now if need be) within ``limits.load_timeout_s``, after
         running ``preamble`` (trusted code, e.g. the helpers a course gives students) in its namespace."""
         self._check_open()
         path = Path(submission).resolve()
-        if self._process is None:
+        if self._pid is None:
             self._start(path)
         request = runner.LOAD + wire.encode((str(path), preamble))
         try:
@@ -145,7 +123,7 @@ class Worker:
     def call(self, function: str, call: Call) -> CallResult:
         """Call the submission's ``function`` on ``call``'s arguments within ``limits.call_timeout_s``."""
         self._check_open()
-        if self._process is None:
+        if self._pid is None:
             raise RuntimeError("load a submission before calling its functions")
         request = runner.CALL + wire.encode((function, tuple(call.args), dict(call.kwargs)), root="call")
         started = time.perf_counter()
@@ -180,24 +158,18 @@ class Worker:
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
         if self.isolation.level is SandboxLevel.STRICT:
             self._cgroup = cgroup.create(self.limits.processes)
-        setup = json.dumps(dataclasses.asdict(self._setup(submission, self.scratch)))
+        server = self._server or forkserver.shared()
+        environment = {"HOME": str(self.scratch), "TMPDIR": str(self.scratch)}
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, str(request_read), str(response_write),
-                 setup],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(request_read, response_write),
-                env={**_ENVIRONMENT, "HOME": str(self.scratch), "TMPDIR": str(self.scratch)},
-                cwd=self.scratch,
-                start_new_session=True,
-            )
-        except BaseException:
-            os.close(request_write)
-            os.close(response_read)
+            self._pid = server.spawn(self._setup(submission, self.scratch), environment, (request_read, response_write))
+        except BaseException as error:
+            for fd in (request_write, response_read):
+                os.close(fd)
+            self.close()
+            if isinstance(error, ForkServerError):
+                raise WorkerStartError(str(error)) from error
             raise
         finally:
             os.close(request_read)
@@ -207,7 +179,7 @@ class Worker:
         os.set_blocking(response_read, False)
         try:
             if self._cgroup is not None:  # while the child starts up: moving a process takes milliseconds
-                cgroup.add(self._cgroup, self._process.pid)
+                cgroup.add(self._cgroup, self._pid)
                 os.write(request_write, confine.CGROUP_JOINED)
             ready = wire.recv_frame(response_read, _MAX_START_MESSAGE, time.monotonic() + _START_TIMEOUT_S)
         except (wire.WireError, OSError):
@@ -216,8 +188,7 @@ class Worker:
             self.close()
             if ready[:1] == runner.UNCONFINED:
                 raise WorkerStartError(f"the sandbox process could not confine itself: {_start_message(ready)}")
-            status = self._process.returncode
-            raise WorkerStartError(f"the sandbox process did not start (exit status {status})")
+            raise WorkerStartError(f"the sandbox process did not start (exit status {self._returncode})")
 
     def _setup(self, submission: Path, scratch: Path) -> confine.Setup:
         limits, isolation = self.limits, self.isolation
@@ -260,25 +231,29 @@ class Worker:
 
     def _stop(self) -> None:
         """Kill the child with its process group and descendants, and reap it (if it is still running)."""
-        if self._process is not None and self._process.returncode is None:
-            _kill_tree(self._process.pid)
+        if self._pid is not None and self._returncode is None:
+            _kill_tree(self._pid)
             self._reap()
 
     def _reap(self) -> None:
-        assert self._process is not None
-        _, status, self._usage = os.wait4(self._process.pid, 0)
-        self._process.returncode = os.waitstatus_to_exitcode(status)
+        assert self._pid is not None
+        server = self._server or forkserver.shared()
+        try:
+            status, self._usage = server.wait(self._pid)
+        except ForkServerError:  # the server is gone, and the child died with it: nothing is left to reap
+            self._returncode, self._usage = -signal.SIGKILL, Usage(0.0, 0)
+            return
+        self._returncode = os.waitstatus_to_exitcode(status)
 
     def _ended_fault(self) -> Fault:
         """The fault of a child that closed its end of the pipe: how it exited, once it has."""
-        assert self._process is not None
-        pid = self._process.pid
-        exited = _wait_for_exit(pid, _EXIT_GRACE_S)
+        assert self._pid is not None
+        exited = _wait_for_exit(self._pid, _EXIT_GRACE_S)
         self._stop()
         if not exited:
             return Fault(FaultKind.BAD_RESULT, "the process closed its connection to the grader", fatal=True)
-        assert self._usage is not None
-        return _exit_fault(self._process.returncode, self._usage, self.limits)
+        assert self._usage is not None and self._returncode is not None
+        return _exit_fault(self._returncode, self._usage, self.limits)
 
 
 def _parse_load(frame: bytearray) -> LoadResult:
@@ -346,21 +321,20 @@ def _not_run(fault: Fault) -> Fault:
     return Fault(fault.kind, f"not run: the process had already ended ({fault.message})", fatal=True)
 
 
-def _exit_fault(returncode: int, usage: resource.struct_rusage, limits: Limits) -> Fault:
+def _exit_fault(returncode: int, usage: Usage, limits: Limits) -> Fault:
     """The fault of a child that ended on its own with ``returncode`` (negative: killed by that signal), given
     its resource usage (its waited-for descendants included) and the limits it ran under."""
     if returncode >= 0:
         return Fault(FaultKind.EXIT, f"the process exited with status {returncode} (os._exit?)", fatal=True)
     number = -returncode
     name, description = _signal_names(number)
-    cpu_s = usage.ru_utime + usage.ru_stime
-    if number == signal.SIGXCPU or (number == signal.SIGKILL and cpu_s >= limits.cpu_time_s):
+    if number == signal.SIGXCPU or (number == signal.SIGKILL and usage.cpu_s >= limits.cpu_time_s):
         return Fault(FaultKind.TIMEOUT, f"exceeded the {limits.cpu_time_s:g} s CPU time limit", fatal=True)
     if number == signal.SIGXFSZ:
         limit = f"{limits.file_size_bytes / 1024**2:g} MiB"
         return Fault(FaultKind.CRASH, f"the process was killed by {name}: exceeded the {limit} file size limit",
                      fatal=True)
-    if usage.ru_maxrss * 1024 >= _MEMORY_FRACTION * limits.memory_bytes:
+    if usage.max_rss_bytes >= _MEMORY_FRACTION * limits.memory_bytes:
         limit = f"{limits.memory_bytes / 1024**2:g} MiB"
         return Fault(FaultKind.MEMORY, f"the process was killed by {name} at its {limit} memory limit", fatal=True)
     return Fault(FaultKind.CRASH, f"the process crashed with {name} ({description})", fatal=True)

@@ -1,0 +1,185 @@
+"""The grader's side of the fork server (``grader.sandbox.zygote``): one clean interpreter, started once, with
+numpy already imported, that forks the process of each submission.
+
+Each grading process has its own server (``shared()``), started on first use in the background so that its
+boot overlaps the grader's own preparation. Forking from it rather than from the grader keeps every reference
+output out of the submission's memory; forking rather than starting an interpreter makes a submission cost
+milliseconds. A server that dies is replaced at the next request.
+
+>>> server = shared()  # doctest: +SKIP
+>>> pid = server.spawn(setup, {"HOME": scratch}, (request_read, response_write))  # doctest: +SKIP
+>>> status, usage = server.wait(pid)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from grader.sandbox import confine, zygote
+
+_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+_BOOTSTRAP = (
+    "import sys\n"
+    "sys.path[0] = sys.argv[1]\n"
+    "import grader.sandbox.zygote as zygote\n"
+    "del sys.path[0]\n"
+    "zygote.main(int(sys.argv[2]), int(sys.argv[3]))\n"
+)
+"""Run as ``python -s -c``. Not ``-I``: that would ignore ``PYTHONHASHSEED``. The environment is entirely ours
+and the bootstrap replaces the current directory's ``sys.path`` entry, so ``-s`` isolates as much."""
+ENVIRONMENT = {
+    "PATH": os.defpath,
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONUTF8": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+"""The server's whole environment, and so its children's (with their own ``HOME`` and ``TMPDIR``): none of the
+grader's variables, fixed hashing, single-threaded BLAS."""
+START_TIMEOUT_S = 30.0
+"""How long the server may take to start (import numpy) and to answer a request."""
+
+
+class ForkServerError(RuntimeError):
+    """The fork server could not start, or failed a request: a problem of the grader's installation or of the
+    machine (no memory, no processes left), never of a submission."""
+
+
+class Usage(NamedTuple):
+    """What an ended process used, its waited-for descendants included."""
+
+    cpu_s: float
+    max_rss_bytes: int
+
+
+class ForkServer:
+    """A connection to one fork server process; thread-safe, one request at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._control: socket.socket | None = None
+        self._ready = False
+
+    def start(self) -> None:
+        """Start the server process if none runs, without waiting for it to be ready."""
+        with self._lock:
+            self._start()
+
+    def spawn(self, setup: confine.Setup, environment: Mapping[str, str], fds: Sequence[int]) -> int:
+        """Fork a process that runs ``child.main`` on ``fds`` (the read end of its request pipe, the write end of
+        its response pipe), confined as ``setup`` says, with ``ENVIRONMENT`` and ``environment``; its pid.
+
+        The process is the server's child, not the caller's: ``wait`` reaps it."""
+        request = {"spawn": dataclasses.asdict(setup), "environment": {**ENVIRONMENT, **environment}}
+        return int(self._request(request, fds)["pid"])
+
+    def wait(self, pid: int) -> tuple[int, Usage]:
+        """Wait for the process ``pid`` that ``spawn`` started to end (kill it first, or know that it has ended),
+        and reap it: its wait status and usage."""
+        answer = self._request({"wait": pid})
+        return int(answer["status"]), Usage(float(answer["cpu_s"]), int(answer["max_rss_bytes"]))
+
+    def close(self) -> None:
+        """Stop the server (the processes it forked die with it); idempotent."""
+        with self._lock:
+            self._stop()
+
+    def _request(self, request: dict[str, Any], fds: Sequence[int] = ()) -> dict[str, Any]:
+        with self._lock:
+            if self._control is None or self._process is None or self._process.poll() is not None:
+                self._stop()
+                self._start()
+            assert self._control is not None
+            try:
+                if not self._ready:
+                    self._receive()
+                    self._ready = True
+                socket.send_fds(self._control, [json.dumps(request).encode()], list(fds))
+                answer = self._receive()
+            except (OSError, ValueError) as error:
+                self._stop()
+                raise ForkServerError(f"the fork server failed: {error}") from error
+        if "error" in answer:
+            raise ForkServerError(f"the fork server could not serve the request: {answer['error']}")
+        return answer
+
+    def _receive(self) -> dict[str, Any]:
+        assert self._control is not None
+        message = self._control.recv(zygote.MAX_MESSAGE_BYTES)
+        if not message:
+            status = self._process.wait() if self._process is not None else None
+            raise ForkServerError(f"the fork server ended (exit status {status})")
+        answer: dict[str, Any] = json.loads(message)
+        return answer
+
+    def _start(self) -> None:
+        if self._process is not None:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid())],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                env=ENVIRONMENT,
+                cwd="/",
+                start_new_session=True,
+            )
+        except OSError as error:
+            ours.close()
+            raise ForkServerError(f"cannot start the fork server: {error}") from error
+        finally:
+            theirs.close()
+        ours.settimeout(START_TIMEOUT_S)
+        self._control, self._ready = ours, False
+
+    def _stop(self) -> None:
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            self._process = None
+
+
+_shared: ForkServer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared() -> ForkServer:
+    """This process's fork server, started on first use (a forked copy of this process gets a new one)."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = ForkServer()
+            _shared.start()
+        return _shared
+
+
+def _forget_in_child() -> None:
+    """In a fork of this process: the server belongs to the parent; close this copy of its socket (the parent's
+    stays open) and start afresh."""
+    global _shared, _shared_lock
+    if _shared is not None and _shared._control is not None:
+        _shared._control.close()
+    _shared, _shared_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)

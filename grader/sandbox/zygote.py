@@ -1,0 +1,75 @@
+"""The fork server's own process: a clean interpreter with numpy and the runner imported, forking one process
+per submission on request, so that a submission costs a fork rather than an interpreter start.
+
+``grader.sandbox.forkserver`` starts ``main`` in a fresh interpreter (never a fork of the grader: nothing of
+the grader's memory, no reference output, is here to inherit). It never runs student code. It talks to the
+grader on one ``SOCK_SEQPACKET`` socket, one JSON message per request and one per answer:
+
+    {"spawn": Setup fields, "environment": {...}} + two fds (request read, response write)
+                                 -> {"pid": pid}            a process running ``child.main`` on those fds
+    {"wait": pid}                -> {"status": wait status, "cpu_s": ..., "max_rss_bytes": ...}
+    (any request that fails)     -> {"error": "why"}
+
+It first sends ``{"ready": true}`` once its imports are done. It exits when the grader closes the socket,
+and dies with the grader (``PR_SET_PDEATHSIG``); the processes it forked die with it in turn.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+from grader.sandbox import child, confine, runner  # noqa: F401  (runner: numpy, imported once, here)
+
+MAX_MESSAGE_BYTES = 1 << 16
+SPAWN_FDS = 2
+
+
+def main(control_fd: int, parent: int) -> None:
+    """Serve the grader process ``parent`` on the socket ``control_fd`` until it closes it or dies."""
+    confine.die_with_parent(parent)
+    control = socket.socket(fileno=control_fd)
+    confine.readable_paths()  # cached: computed once here rather than in every process forked
+    control.send(json.dumps({"ready": True}).encode())
+    while True:
+        message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE_BYTES, SPAWN_FDS)
+        if not message:
+            os._exit(0)
+        try:
+            answer = _serve(json.loads(message), fds, control)
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            answer = {"error": str(error)}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        control.send(json.dumps(answer).encode())
+
+
+def _serve(request: dict[str, Any], fds: list[int], control: socket.socket) -> dict[str, Any]:
+    if "spawn" in request:
+        if len(fds) != SPAWN_FDS:
+            raise ValueError(f"a spawn request needs {SPAWN_FDS} file descriptors, got {len(fds)}")
+        setup = confine.Setup(**request["spawn"])
+        environment = {str(name): str(value) for name, value in request["environment"].items()}
+        server = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            _run_child(control, fds, setup, environment, server)
+        return {"pid": pid}
+    _, status, usage = os.wait4(int(request["wait"]), 0)
+    return {"status": status, "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_bytes": usage.ru_maxrss * 1024}
+
+
+def _run_child(
+    control: socket.socket, fds: list[int], setup: confine.Setup, environment: dict[str, str], server: int
+) -> None:
+    """In the forked process: drop the server's socket first of all, then become the submission's process."""
+    try:
+        control.close()
+        sys.argv[:] = [setup.submission]
+        child.main(fds[0], fds[1], setup, environment, server)
+    finally:
+        os._exit(1)
