@@ -237,16 +237,32 @@ def _compare_arrays(expected: Any, got: Any, path: str, tolerance_for: Callable[
     """Shape, then dtype kind, then values of two arrays or scalars of the same family."""
     e, g = np.asarray(expected), np.asarray(got)
     tolerance = tolerance_for(path) if e.dtype.kind in "fc" else _EXACT
-    described = (_describe(expected), _describe(got))
     if e.shape != g.shape:
-        return Mismatch(path, MismatchKind.SHAPE, *described, hints=_shape_hints(e, g, tolerance))
+        return Mismatch(path, MismatchKind.SHAPE, _describe(expected), _describe(got),
+                        hints=_shape_hints(e, g, tolerance))
     if g.dtype.kind not in _ACCEPTED_KINDS.get(e.dtype.kind, e.dtype.kind):
-        return Mismatch(path, MismatchKind.DTYPE, *described, hints=_dtype_hints(e.dtype.kind, g.dtype.kind))
-    wrong = (e != g) if e.dtype.kind in _EXACT_KINDS else ~_matches(e, g, tolerance)
+        return Mismatch(path, MismatchKind.DTYPE, _describe(expected), _describe(got),
+                        hints=_dtype_hints(e.dtype.kind, g.dtype.kind))
+    if e.dtype.kind in _EXACT_KINDS:
+        wrong = e != g
+    elif _all_close(e, g, tolerance):
+        return None
+    else:
+        wrong = ~_matches(e, g, tolerance)
     if not wrong.any():
         return None
     diff = _value_diff(e, g, wrong)
-    return Mismatch(path, MismatchKind.VALUE, *described, values=diff, hints=_value_hints(e, g, wrong, diff, tolerance))
+    return Mismatch(path, MismatchKind.VALUE, _describe(expected), _describe(got), values=diff,
+                    hints=_value_hints(e, g, wrong, diff, tolerance))
+
+
+def _all_close(expected: Array, got: Array, tolerance: Tolerance) -> bool:
+    """Whether every element is finite and within tolerance: the common case, decided with few operations
+    (a NaN or an infinity on either side makes the comparison false)."""
+    if expected.dtype.kind == "c" or got.dtype.kind == "c":
+        return False
+    with np.errstate(invalid="ignore", over="ignore"):
+        return bool((np.abs(got - expected) <= tolerance.atol + tolerance.rtol * np.abs(expected)).all())
 
 
 def _as_numbers(e: Array, g: Array) -> tuple[Array, Array]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import functools
 import io
 import re
 import sys
@@ -460,6 +461,12 @@ def _regions_by_function(source: str) -> dict[str, list[_FoundRegion]]:
     return {name: per_line[line] for line, name in top_level if name}
 
 
+@functools.lru_cache(maxsize=16)
+def _stub_regions(stub_source: str) -> dict[str, list[_FoundRegion]]:
+    """``_regions_by_function`` of a stub, kept: every submission is checked against the same few stubs."""
+    return _regions_by_function(stub_source)
+
+
 def _unfilled(submitted: Sequence[_FoundRegion], reference: Sequence[_FoundRegion]) -> tuple[tuple[int, int], ...]:
     """Submitted regions whose code equals the next still unmatched reference region holding the same code."""
     ranges: list[tuple[int, int]] = []
@@ -487,7 +494,7 @@ def unfilled_regions(submission_source: str, stub_source: str) -> dict[str, Func
     >>> unfilled_regions(stub.replace("y = None", "y = 2 * x"), stub)["f"].not_implemented
     False
     """
-    stub = _regions_by_function(stub_source)
+    stub = _stub_regions(stub_source)
     submission = _regions_by_function(submission_source)
     return {
         name: FunctionRegions(len(regions), _unfilled(submission[name], regions))

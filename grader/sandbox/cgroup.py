@@ -1,8 +1,8 @@
 """A pids cgroup capping the submission's processes where ``RLIMIT_NPROC`` cannot: when the grader runs as root.
 
 The kernel never applies ``RLIMIT_NPROC`` to root, whatever the user namespace. Root can instead create a
-cgroup with the pids controller (cgroup v1 or v2) and set its ``pids.max``; the worker moves the child into it
-before the child starts anything, and all its descendants, threads included, count against it.
+cgroup with the pids controller (cgroup v1 or v2) and set its ``pids.max``; the fork server runs in one, so
+every process it forks, with all its descendants, threads included, counts against it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def create(limit: int) -> Path | None:
         path: Path | None = None
         try:
             path = Path(tempfile.mkdtemp(prefix="grade-", dir=hierarchy))
-            (path / "pids.max").write_text(str(limit))
+            set_limit(path, limit)
             return path
         except OSError:
             if path is not None:
@@ -41,6 +41,11 @@ def _pids_hierarchies() -> list[Path]:
         if "pids" in (_V2 / "cgroup.subtree_control").read_text().split():
             found.append(_V2)
     return found
+
+
+def set_limit(path: Path, limit: int) -> None:
+    """Allow ``limit`` tasks in the cgroup at ``path`` (already there: they stay)."""
+    (path / "pids.max").write_text(str(limit))
 
 
 def add(path: Path, pid: int) -> None:

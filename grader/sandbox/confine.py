@@ -4,7 +4,7 @@ The process that runs a submission imports this module first, before numpy, so i
 library and ctypes. The probes (``landlock_abi``, ``probe_namespaces``, ``seccomp_supported``) leave the
 caller as it was; everything else confines the calling process for good:
 
-- ``isolate``: what ``Setup`` asks for before the imports: wait to be moved into a pids cgroup, namespaces,
+- ``isolate``: what ``Setup`` asks for before the imports: namespaces,
   resource limits, the PID namespace (or else become the subreaper of orphaned descendants);
 - ``enter_namespaces``: a user namespace mapping the caller's uid and gid to themselves, a network namespace
   (no interface but a down loopback: no TCP, UDP or abstract Unix socket reaches out) and, optionally, a PID
@@ -79,9 +79,6 @@ SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo
 DEVICES = {"/dev/null": _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE, "/dev/zero": _FS_READ_FILE,
            "/dev/urandom": _FS_READ_FILE}
 
-CGROUP_JOINED = b"C"
-"""What the worker writes on the request pipe once it has moved the process into its cgroup."""
-
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 
@@ -106,29 +103,27 @@ class Setup:
     namespaces: bool
     """Enter user and network namespaces (this also makes ``processes`` count only the submission's own)."""
     pid_namespace: bool
-    cgroup: str | None
-    """A pids cgroup capping ``processes`` where ``RLIMIT_NPROC`` does not apply (root). The worker moves the
-    process into it, then writes ``CGROUP_JOINED`` on the request pipe."""
+    process_cgroup: bool = False
+    """The process starts in a pids cgroup capping ``processes`` (the fork server's, for root, whom
+    ``RLIMIT_NPROC`` does not bind)."""
 
     @property
     def processes_limited(self) -> bool:
         """Whether ``processes`` is enforced: ``RLIMIT_NPROC`` in a user namespace, or the cgroup."""
-        return self.namespaces or self.cgroup is not None
+        return self.namespaces or self.process_cgroup
 
 
 def isolate(setup: Setup, request_fd: int, response_fd: int) -> None:
-    """Everything ``setup`` asks for that can come before the imports, in this order: the cgroup and the
-    namespaces (the process limit must count in the new user namespace), the resource limits, and last the
-    fork into the PID namespace, or else becoming the subreaper. ``restrict`` comes after the imports."""
-    if setup.cgroup is not None and os.read(request_fd, len(CGROUP_JOINED)) != CGROUP_JOINED:
-        raise OSError("the worker did not move this process into its cgroup")
+    """Everything ``setup`` asks for before the runner starts, in this order: the namespaces (the process limit
+    must count in the new user namespace), the resource limits, and last the fork into the PID namespace, or
+    else becoming the subreaper. ``restrict`` comes last, in the runner."""
     if setup.namespaces:
         enter_namespaces(setup.pid_namespace)
     limit_resources(setup)
     if setup.pid_namespace:
         enter_pid_namespace((request_fd, response_fd))
     else:
-        _call("prctl", _PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        become_subreaper()
 
 
 def limit_resources(setup: Setup) -> None:
@@ -423,6 +418,11 @@ def enter_pid_namespace(close_fds: Sequence[int]) -> None:
         if pid == worker:
             os.write(status_write, struct.pack("=i", status))
             os._exit(0)
+
+
+def become_subreaper() -> None:
+    """Adopt the caller's orphaned descendants, rather than the system's init."""
+    _call("prctl", _PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 def die_with_parent(parent: int | None) -> None:

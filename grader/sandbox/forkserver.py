@@ -1,14 +1,16 @@
 """The grader's side of the fork server (``grader.sandbox.zygote``): one clean interpreter, started once, with
 numpy already imported, that forks the process of each submission.
 
-Each grading process has its own server (``shared()``), started on first use in the background so that its
-boot overlaps the grader's own preparation. Forking from it rather than from the grader keeps every reference
+A worker takes a server for its submission alone (``acquire``) and gives it back (``release``); a grading
+process keeps its idle servers for the next submissions. ``prestart`` boots one in the background, so that
+the boot overlaps the grader's own preparation. Forking from it rather than from the grader keeps every reference
 output out of the submission's memory; forking rather than starting an interpreter makes a submission cost
 milliseconds. A server that dies is replaced at the next request.
 
->>> server = shared()  # doctest: +SKIP
+>>> server = acquire()  # doctest: +SKIP
 >>> pid = server.spawn(setup, {"HOME": scratch}, (request_read, response_write))  # doctest: +SKIP
 >>> status, usage = server.wait(pid)  # doctest: +SKIP
+>>> release(server)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from grader.sandbox import confine, zygote
+from grader.sandbox import cgroup, confine, zygote
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
 _BOOTSTRAP = (
@@ -50,6 +52,8 @@ ENVIRONMENT = {
 grader's variables, fixed hashing, single-threaded BLAS."""
 START_TIMEOUT_S = 30.0
 """How long the server may take to start (import numpy) and to answer a request."""
+_IDLE_TASKS = 8
+"""The server's pids cgroup limit until its first spawn sets the submission's."""
 
 
 class ForkServerError(RuntimeError):
@@ -72,6 +76,7 @@ class ForkServer:
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
         self._ready = False
+        self._cgroup: Path | None = None
 
     def start(self) -> None:
         """Start the server process if none runs, without waiting for it to be ready."""
@@ -83,8 +88,7 @@ class ForkServer:
         its response pipe), confined as ``setup`` says, with ``ENVIRONMENT`` and ``environment``; its pid.
 
         The process is the server's child, not the caller's: ``wait`` reaps it."""
-        request = {"spawn": dataclasses.asdict(setup), "environment": {**ENVIRONMENT, **environment}}
-        return int(self._request(request, fds)["pid"])
+        return int(self._request({"spawn": setup, "environment": {**ENVIRONMENT, **environment}}, fds)["pid"])
 
     def wait(self, pid: int) -> tuple[int, Usage]:
         """Wait for the process ``pid`` that ``spawn`` started to end (kill it first, or know that it has ended),
@@ -103,6 +107,9 @@ class ForkServer:
                 self._stop()
                 self._start()
             assert self._control is not None
+            setup = request.get("spawn")
+            if isinstance(setup, confine.Setup):
+                request["spawn"] = self._limit_processes(setup)
             try:
                 if not self._ready:
                     self._receive()
@@ -115,6 +122,16 @@ class ForkServer:
         if "error" in answer:
             raise ForkServerError(f"the fork server could not serve the request: {answer['error']}")
         return answer
+
+    def _limit_processes(self, setup: confine.Setup) -> dict[str, Any]:
+        """The setup to send, with the cgroup's limit set for it: its processes and this server."""
+        if self._cgroup is None:
+            return dataclasses.asdict(setup)
+        try:
+            cgroup.set_limit(self._cgroup, setup.processes + 1)
+        except OSError as error:
+            raise ForkServerError(f"cannot limit the processes of the fork server's cgroup: {error}") from error
+        return dataclasses.asdict(dataclasses.replace(setup, process_cgroup=True))
 
     def _receive(self) -> dict[str, Any]:
         assert self._control is not None
@@ -147,6 +164,13 @@ class ForkServer:
             theirs.close()
         ours.settimeout(START_TIMEOUT_S)
         self._control, self._ready = ours, False
+        self._cgroup = cgroup.create(_IDLE_TASKS)
+        if self._cgroup is not None:  # before the server forks anything: it waits for a request
+            try:
+                cgroup.add(self._cgroup, self._process.pid)
+            except OSError as error:
+                self._stop()
+                raise ForkServerError(f"cannot move the fork server into a pids cgroup: {error}") from error
 
     def _stop(self) -> None:
         if self._control is not None:
@@ -157,29 +181,50 @@ class ForkServer:
                 self._process.kill()
             self._process.wait()
             self._process = None
+        if self._cgroup is not None:
+            cgroup.remove(self._cgroup)
+            self._cgroup = None
 
 
-_shared: ForkServer | None = None
-_shared_lock = threading.Lock()
+_idle: list[ForkServer] = []
+"""This process's fork servers that no worker is using."""
+_idle_lock = threading.Lock()
 
 
-def shared() -> ForkServer:
-    """This process's fork server, started on first use (a forked copy of this process gets a new one)."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = ForkServer()
-            _shared.start()
-        return _shared
+def acquire() -> ForkServer:
+    """A fork server for the caller alone until it gives it back with ``release``: an idle one of this process,
+    or a new one. A server serves one submission at a time, so that its pids cgroup caps just that one."""
+    with _idle_lock:
+        if _idle:
+            return _idle.pop()
+    server = ForkServer()
+    server.start()
+    return server
+
+
+def release(server: ForkServer) -> None:
+    """Give back a server from ``acquire`` once every process it forked for the caller has been reaped."""
+    with _idle_lock:
+        _idle.append(server)
+
+
+def prestart() -> None:
+    """Have an idle server booting now, so that it is ready when the first submission comes."""
+    with _idle_lock:
+        if _idle:
+            return
+    release(acquire())
 
 
 def _forget_in_child() -> None:
-    """In a fork of this process: the server belongs to the parent; close this copy of its socket (the parent's
-    stays open) and start afresh."""
-    global _shared, _shared_lock
-    if _shared is not None and _shared._control is not None:
-        _shared._control.close()
-    _shared, _shared_lock = None, threading.Lock()
+    """In a fork of this process: the servers belong to the parent; close this copy of their sockets (the
+    parent's stay open) and start afresh."""
+    global _idle_lock
+    for server in _idle:
+        if server._control is not None:
+            server._control.close()
+    _idle.clear()
+    _idle_lock = threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_in_child)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from grader.assignment import Call
-from grader.sandbox import cgroup, confine, forkserver, levels, runner, wire
+from grader.sandbox import confine, forkserver, levels, runner, wire
 from grader.sandbox.forkserver import ForkServer, ForkServerError, Usage
 from grader.sandbox.outcome import CallResult, Fault, FaultKind, Isolation, Limits, LoadError, LoadResult, SandboxLevel
 
@@ -33,6 +33,8 @@ _START_TIMEOUT_S = 30.0
 _EXIT_GRACE_S = 1.0
 """How long a child that closed its end of the pipe gets to finish exiting."""
 _KILL_ROUNDS = 50
+_NAMESPACE_EXIT_S = 5.0
+"""How long the processes of a killed PID namespace may take to exit."""
 _MEMORY_FRACTION = 0.75
 """A child killed by a signal with a peak resident size above this part of the memory limit ran out of it."""
 _MAX_TEXT = 1000
@@ -63,8 +65,8 @@ class Worker:
     """A child process running one submission. Use it as a context manager, one per submission; not thread-safe.
 
     ``sandbox`` is the level to run at, ``"auto"`` for the best available (see ``levels.resolve``; strict where
-    this kernel is not up to it raises ``levels.SandboxUnavailable``). ``server`` forks the child, this
-    process's shared fork server by default. The child starts at the first ``load``;
+    this kernel is not up to it raises ``levels.SandboxUnavailable``). ``server`` forks the child; by default,
+    the worker takes one of this process's fork servers for its lifetime. The child starts at the first ``load``;
     in the strict sandbox, the only file outside Python's own it can read is that submission. Every fault of
     the student's code comes back as a ``Fault`` value; a fatal one ends the child, ``alive`` turns False and
     later requests answer at once with a fault. Only the grader's own problems raise: a child that cannot
@@ -81,7 +83,7 @@ class Worker:
         self.scratch: Path | None = None
         """The child's private directory, while it exists."""
         self._server = server
-        self._cgroup: Path | None = None
+        self._server_acquired = False
         self._pid: int | None = None
         self._returncode: int | None = None
         self._request_fd = -1
@@ -147,8 +149,9 @@ class Worker:
         if self.scratch is not None:
             _remove_tree(self.scratch)
             self.scratch = None
-        if self._cgroup is not None:
-            cgroup.remove(self._cgroup)
+        if self._server_acquired and self._server is not None:
+            forkserver.release(self._server)
+            self._server_acquired = False
 
     def _check_open(self) -> None:
         if self._closed:
@@ -156,9 +159,9 @@ class Worker:
 
     def _start(self, submission: Path) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
-        if self.isolation.level is SandboxLevel.STRICT:
-            self._cgroup = cgroup.create(self.limits.processes)
-        server = self._server or forkserver.shared()
+        if self._server is None:
+            self._server, self._server_acquired = forkserver.acquire(), True
+        server = self._server
         environment = {"HOME": str(self.scratch), "TMPDIR": str(self.scratch)}
         request_read, request_write = os.pipe()
         response_read, response_write = os.pipe()
@@ -178,9 +181,6 @@ class Worker:
         os.set_blocking(request_write, False)
         os.set_blocking(response_read, False)
         try:
-            if self._cgroup is not None:  # while the child starts up: moving a process takes milliseconds
-                cgroup.add(self._cgroup, self._pid)
-                os.write(request_write, confine.CGROUP_JOINED)
             ready = wire.recv_frame(response_read, _MAX_START_MESSAGE, time.monotonic() + _START_TIMEOUT_S)
         except (wire.WireError, OSError):
             ready = bytearray()
@@ -204,7 +204,6 @@ class Worker:
             landlock_abi=isolation.landlock_abi,
             namespaces=isolation.network == "blocked",
             pid_namespace=isolation.processes == "pid-namespace",
-            cgroup=None if self._cgroup is None else str(self._cgroup),
         )
 
     def _exchange(self, request: bytes, timeout: float, max_bytes: int, parse: Callable[[bytearray], T]) -> T:
@@ -232,14 +231,15 @@ class Worker:
     def _stop(self) -> None:
         """Kill the child with its process group and descendants, and reap it (if it is still running)."""
         if self._pid is not None and self._returncode is None:
-            _kill_tree(self._pid)
+            if not (self.isolation.processes == "pid-namespace" and _kill_namespace(self._pid)):
+                _kill_tree(self._pid)
             self._reap()
 
     def _reap(self) -> None:
         assert self._pid is not None
-        server = self._server or forkserver.shared()
+        assert self._server is not None
         try:
-            status, self._usage = server.wait(self._pid)
+            status, self._usage = self._server.wait(self._pid)
         except ForkServerError:  # the server is gone, and the child died with it: nothing is left to reap
             self._returncode, self._usage = -signal.SIGKILL, Usage(0.0, 0)
             return
@@ -400,6 +400,35 @@ def _kill_tree(pid: int) -> None:
     for member in stopped:
         _signal(member, signal.SIGKILL)
     _await_death(stopped - {pid})
+
+
+def _kill_namespace(outer: int) -> bool:
+    """SIGKILL the PID namespace below ``outer`` (the process the fork server started), whose only child is the
+    namespace's init, and ``outer``; wait until none of the namespace's processes runs. False, having done
+    nothing, when there is no init to kill (the namespace is not set up yet, or /proc does not list children).
+
+    Killing the init kills every process of the namespace, which none can leave, and the init only ends once
+    they all have: no scan for descendants, no race with a fork.
+    """
+    try:
+        with open(f"/proc/{outer}/task/{outer}/children", "rb") as file:
+            children = file.read().split()
+    except OSError:
+        return False
+    if len(children) != 1:
+        return False
+    init = int(children[0])
+    try:
+        init_fd = os.pidfd_open(init)
+    except ProcessLookupError:
+        return False
+    try:
+        signal.pidfd_send_signal(init_fd, signal.SIGKILL)
+        _signal(outer, signal.SIGKILL)
+        select.select([init_fd], [], [], _NAMESPACE_EXIT_S)
+    finally:
+        os.close(init_fd)
+    return True
 
 
 def _members(root: int) -> set[int]:

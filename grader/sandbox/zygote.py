@@ -11,7 +11,9 @@ grader on one ``SOCK_SEQPACKET`` socket, one JSON message per request and one pe
     (any request that fails)     -> {"error": "why"}
 
 It first sends ``{"ready": true}`` once its imports are done. It exits when the grader closes the socket,
-and dies with the grader (``PR_SET_PDEATHSIG``); the processes it forked die with it in turn.
+and dies with the grader (``PR_SET_PDEATHSIG``); the processes it forked die with it in turn. It is the
+subreaper of their descendants, and reaps the orphans among them before each fork, so that no zombie of one
+submission counts against the process limit of the next.
 """
 
 from __future__ import annotations
@@ -28,9 +30,41 @@ MAX_MESSAGE_BYTES = 1 << 16
 SPAWN_FDS = 2
 
 
+class _Children:
+    """The processes this server forked for the grader, and the statuses of those reaped early."""
+
+    def __init__(self) -> None:
+        self.running: set[int] = set()
+        self.ended: dict[int, tuple[int, Any]] = {}
+
+    def reap_orphans(self) -> None:
+        """Reap every ended child without waiting: orphans are dropped, forked processes' statuses kept."""
+        while True:
+            try:
+                pid, status, usage = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in self.running:
+                self.running.discard(pid)
+                self.ended[pid] = (status, usage)
+
+    def wait(self, pid: int) -> dict[str, Any]:
+        """Wait for forked process ``pid`` (unless reaped already): its status and resource usage."""
+        if pid in self.ended:
+            status, usage = self.ended.pop(pid)
+        else:
+            _, status, usage = os.wait4(pid, 0)
+            self.running.discard(pid)
+        return {"status": status, "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_bytes": usage.ru_maxrss * 1024}
+
+
 def main(control_fd: int, parent: int) -> None:
     """Serve the grader process ``parent`` on the socket ``control_fd`` until it closes it or dies."""
     confine.die_with_parent(parent)
+    confine.become_subreaper()
+    children = _Children()
     control = socket.socket(fileno=control_fd)
     confine.readable_paths()  # cached: computed once here rather than in every process forked
     control.send(json.dumps({"ready": True}).encode())
@@ -39,7 +73,7 @@ def main(control_fd: int, parent: int) -> None:
         if not message:
             os._exit(0)
         try:
-            answer = _serve(json.loads(message), fds, control)
+            answer = _serve(json.loads(message), fds, control, children)
         except (OSError, ValueError, TypeError, KeyError) as error:
             answer = {"error": str(error)}
         finally:
@@ -48,8 +82,9 @@ def main(control_fd: int, parent: int) -> None:
         control.send(json.dumps(answer).encode())
 
 
-def _serve(request: dict[str, Any], fds: list[int], control: socket.socket) -> dict[str, Any]:
+def _serve(request: dict[str, Any], fds: list[int], control: socket.socket, children: _Children) -> dict[str, Any]:
     if "spawn" in request:
+        children.reap_orphans()
         if len(fds) != SPAWN_FDS:
             raise ValueError(f"a spawn request needs {SPAWN_FDS} file descriptors, got {len(fds)}")
         setup = confine.Setup(**request["spawn"])
@@ -58,9 +93,9 @@ def _serve(request: dict[str, Any], fds: list[int], control: socket.socket) -> d
         pid = os.fork()
         if pid == 0:
             _run_child(control, fds, setup, environment, server)
+        children.running.add(pid)
         return {"pid": pid}
-    _, status, usage = os.wait4(int(request["wait"]), 0)
-    return {"status": status, "cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_bytes": usage.ru_maxrss * 1024}
+    return children.wait(int(request["wait"]))
 
 
 def _run_child(
