@@ -258,11 +258,12 @@ def _compare_arrays(expected: Any, got: Any, path: str, tolerance_for: Callable[
 
 def _all_close(expected: Array, got: Array, tolerance: Tolerance) -> bool:
     """Whether every element is finite and within tolerance: the common case, decided with few operations
-    (a NaN or an infinity on either side makes the comparison false)."""
+    (a NaN on either side, an infinity in ``got``, or an infinite bound from ``expected`` make it false)."""
     if expected.dtype.kind == "c" or got.dtype.kind == "c":
         return False
     with np.errstate(invalid="ignore", over="ignore"):
-        return bool((np.abs(got - expected) <= tolerance.atol + tolerance.rtol * np.abs(expected)).all())
+        bound = tolerance.atol + tolerance.rtol * np.abs(expected)
+        return bool((np.abs(got - expected) <= bound).all() and np.isfinite(bound).all())
 
 
 def _as_numbers(e: Array, g: Array) -> tuple[Array, Array]:
