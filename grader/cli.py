@@ -1,57 +1,87 @@
 """The ``grade`` command: parsing, exit codes and output, over the Python API in ``grader.grading``.
 
 Exit status: 0 when grading completed (whatever the score), 1 when ``--fail-under`` is not met, 2 for a usage
-error (one line on stderr), 3 when the assignment itself is broken or the sandbox cannot start (the strict
-sandbox required where the kernel cannot provide it included).
+error (one line on stderr), 3 when the assignment itself is broken, the sandbox cannot start (the strict
+sandbox required where the kernel cannot provide it included) or the grader failed on some submission of a
+batch, 130 when interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from grader import __version__
+from grader.assignment import Assignment
 from grader.atomic import write_text_atomically
+from grader.batch import default_jobs, find_submissions, grade_all
+from grader.class_csv import write_class_csv
 from grader.formats import RENDERERS
+from grader.gradebook import Gradebook, GradebookError, Policy, open_gradebook
 from grader.grading import Grader
 from grader.reference import AssignmentError
 from grader.registry import UnknownAssignment, load_assignment
-from grader.sandbox import levels
+from grader.sandbox import forkserver, levels
 from grader.sandbox.outcome import Limits, SandboxLevel
 from grader.sandbox.worker import WorkerStartError
+from grader.students import DEFAULT_ID_PATTERN, Roster, compile_id_pattern, load_roster
+from grader.summary import render_summary_json, render_summary_text, summarize
 
 _DEFAULT_LIMITS = Limits()
 EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
 EXIT_BROKEN_SETUP = 3
+EXIT_INTERRUPTED = 130
+DEFAULT_GRADEBOOK = "gradebook.db"
+CLASS_CSV = "class.csv"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("submission", type=click.Path(path_type=Path))
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-a", "--assignment", "assignment_name", required=True, help="The assignment to grade against.")
 @click.option(
     "--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-    help="text for a person, json for machines (see the README for its schema).",
+    help="text for a person, json for machines (see the README for its schema); for a batch, of the summary.",
 )
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the report to this file (atomically) instead of standard output.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="One submission: write its report to this file (atomically) instead of standard output. "
+              "A batch: write each report, and the class CSV (class.csv), to this folder.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=_DEFAULT_LIMITS.call_timeout_s,
               show_default=True, help="Seconds one call of a student function may take.")
 @click.option("--memory-mb", type=click.IntRange(min=64), default=_DEFAULT_LIMITS.memory_bytes // 2**20,
               show_default=True, help="Memory limit of the process running the submission, in MiB.")
-@click.option("--fail-under", type=float, help="Exit with status 1 when the score is below this many points.")
+@click.option("--fail-under", type=float,
+              help="One submission: exit with status 1 when the score is below this many points.")
 @click.option(
     "--sandbox", type=click.Choice(["auto", *(level.value for level in SandboxLevel)]), default="auto",
     show_default=True,
     help="strict: Landlock, seccomp and namespaces (exit status 3 where the kernel lacks them); basic: a "
     "separate process with limits; auto: strict where available, else basic with a warning.",
 )
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=default_jobs(), show_default="all cores",
+              help="Submissions graded at once.")
+@click.option("--db", "database",
+              help=f"The gradebook: a file or sqlite:/// URL. A batch records in {DEFAULT_GRADEBOOK} by default; "
+              "one submission only when this is given.")
+@click.option("--force", is_flag=True, help="Grade again what the gradebook already holds for the same content.")
+@click.option("--policy", type=click.Choice(["best", "latest"]), default="best", show_default=True,
+              help="Which attempt of a student the class CSV counts.")
+@click.option("--id-pattern", default=DEFAULT_ID_PATTERN, show_default=True,
+              help="Regular expression finding the student id, group (?P<student>...), in a file's path inside "
+              "the folder given (or its name).")
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV with a student column (and optionally key, what --id-pattern finds): only its students "
+              "are graded, under their roster ids; the class CSV lists them all.")
 @click.version_option(__version__, prog_name="grade")
 def grade(
-    submission: Path,
+    submissions: tuple[Path, ...],
     assignment_name: str,
     output_format: str,
     output: Path | None,
@@ -59,36 +89,56 @@ def grade(
     memory_mb: int,
     fail_under: float | None,
     sandbox: str,
+    jobs: int,
+    database: str | None,
+    force: bool,
+    policy: Policy,
+    id_pattern: str,
+    roster: Path | None,
 ) -> None:
-    """Grade the student file SUBMISSION against an assignment and print a score report."""
+    """Grade student files against an assignment and report their scores.
+
+    One file: print its report. Several files or folders (searched for .py files): grade them all on every
+    core, record each result in the gradebook (only what changed since the last run is graded again), and
+    print a class summary.
+    """
+    batch = len(submissions) > 1 or any(path.is_dir() for path in submissions)
+    try:
+        pattern = compile_id_pattern(id_pattern)
+        class_list = None if roster is None else load_roster(roster)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    assignment = _assignment(assignment_name)
+    limits = Limits(call_timeout_s=timeout, memory_bytes=memory_mb * 2**20)
+    if batch:
+        if fail_under is not None:
+            raise click.UsageError("--fail-under applies to one submission, not to a batch")
+        options = _BatchOptions(output, database or DEFAULT_GRADEBOOK, jobs, force, policy, output_format)
+        _grade_batch(assignment, limits, sandbox, submissions, pattern, class_list, options)
+        return
+    submission = submissions[0]
     if not submission.is_file():
-        problem = "is a directory, not a file" if submission.is_dir() else "does not exist"
-        raise click.UsageError(f"submission {submission} {problem}")
+        raise click.UsageError(f"submission {submission} does not exist")
     if output is not None and not output.parent.is_dir():
         raise click.UsageError(f"cannot write the report to {output}: folder {output.parent} does not exist")
-    try:
-        assignment = load_assignment(assignment_name)
-    except UnknownAssignment as error:
-        raise click.UsageError(str(error)) from error
-    limits = Limits(call_timeout_s=timeout, memory_bytes=memory_mb * 2**20)
-    try:
-        grader = Grader(assignment, limits, sandbox)
-        if sandbox == "auto" and grader.isolation.level is SandboxLevel.BASIC:
-            missing = levels.kernel_support().strict_missing
-            click.echo(f"grade: warning: the strict sandbox is not available here ({missing}); "
-                       "running submissions in the basic sandbox", err=True)
-        report = grader.grade(submission)
-    except levels.SandboxUnavailable as error:
-        click.echo(f"grade: {error}", err=True)
-        sys.exit(EXIT_BROKEN_SETUP)
-    except AssignmentError as error:
-        click.echo(f"grade: the assignment {assignment_name!r} is broken: {error}", err=True)
-        sys.exit(EXIT_BROKEN_SETUP)
-    except WorkerStartError as error:
-        click.echo(f"grade: cannot start the sandbox: {error}", err=True)
-        sys.exit(EXIT_BROKEN_SETUP)
-    except OSError as error:
-        raise click.UsageError(f"cannot read {submission}: {error.strerror or error}") from error
+    if output is not None and output.is_dir():
+        raise click.UsageError(f"cannot write the report to {output}: it is a folder (give a file)")
+    student = None
+    if database is not None:
+        found = find_submissions([submission], pattern, class_list)
+        if not found.submissions:
+            raise click.UsageError(f"cannot record {submission}: {found.unmatched[0].reason}")
+        student = found.submissions[0].student
+    gradebook = None if database is None else _open_gradebook(database)
+    forkserver.prestart()  # boots while the reference outputs are computed
+    grader = _grader(assignment, limits, sandbox)
+    with _setup_errors(assignment_name), contextlib.ExitStack() as stack:
+        try:
+            report = grader.grade(submission)
+        except OSError as error:
+            raise click.UsageError(f"cannot read {submission}: {error.strerror or error}") from error
+        if gradebook is not None and student is not None:
+            stack.enter_context(gradebook).record(student, report)
     render = RENDERERS[output_format]
     if output is None:
         click.echo(render(report, sys.stdout.isatty() and "NO_COLOR" not in os.environ), nl=False)
@@ -99,13 +149,122 @@ def grade(
         sys.exit(EXIT_BELOW_THRESHOLD)
 
 
+@dataclass(frozen=True)
+class _BatchOptions:
+    reports_folder: Path | None
+    database: str
+    jobs: int
+    force: bool
+    policy: Policy
+    output_format: str
+
+
+def _grade_batch(
+    assignment: Assignment,
+    limits: Limits,
+    sandbox: str,
+    paths: tuple[Path, ...],
+    pattern: re.Pattern[str],
+    roster: Roster | None,
+    options: _BatchOptions,
+) -> None:
+    try:
+        found = find_submissions(paths, pattern, roster)
+    except FileNotFoundError as error:
+        raise click.UsageError(f"submission {error}") from error
+    for item in found.unmatched:
+        click.echo(f"grade: warning: not grading {item.display_path}: {item.reason}", err=True)
+    if not found.submissions:
+        raise click.UsageError("no submission to grade (folders are searched for .py files)")
+    folder = options.reports_folder
+    if folder is not None:
+        if not folder.parent.is_dir() or (folder.exists() and not folder.is_dir()):
+            raise click.UsageError(f"cannot write the reports to {folder}: give a folder (its parent must exist)")
+        folder.mkdir(exist_ok=True)
+    with _open_gradebook(options.database) as gradebook:
+        grader = _grader(assignment, limits, sandbox)
+        with _progress(len(found.submissions)) as progress, _setup_errors(assignment.name):
+            try:
+                result = grade_all(grader, found.submissions, gradebook, jobs=options.jobs, force=options.force,
+                                   reports_folder=folder, progress=progress)
+            except KeyboardInterrupt:
+                click.echo("\ngrade: interrupted; every submission graded so far is in the gradebook", err=True)
+                sys.exit(EXIT_INTERRUPTED)
+        if folder is not None:
+            functions = [graded.name for graded in assignment.functions]
+            rows = gradebook.class_rows(assignment.name, functions, options.policy)
+            write_class_csv(folder / CLASS_CSV, rows, functions, roster.students if roster else ())
+    summary = summarize(assignment.name, result, found.unmatched)
+    render = render_summary_json if options.output_format == "json" else render_summary_text
+    click.echo(render(summary), nl=False)
+    if folder is not None:
+        click.echo(f"Wrote {len(result.graded)} reports and {CLASS_CSV} to {folder}", err=True)
+    if result.failed:
+        click.echo(f"grade: the grader could not grade {len(result.failed)} submissions (listed above)", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal's standard error; nothing elsewhere."""
+    if not sys.stderr.isatty():
+        yield lambda done: None
+        return
+    with click.progressbar(length=total, label="Grading", file=sys.stderr, show_pos=True) as bar:
+        yield bar.update
+
+
+def _assignment(name: str) -> Assignment:
+    try:
+        return load_assignment(name)
+    except UnknownAssignment as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _open_gradebook(location: str) -> Gradebook:
+    try:
+        return open_gradebook(location)
+    except GradebookError as error:
+        raise click.UsageError(str(error)) from error
+
+
+def _grader(assignment: Assignment, limits: Limits, sandbox: str) -> Grader:
+    """The grader of ``assignment``; warns when ``auto`` falls back to the basic sandbox."""
+    with _setup_errors(assignment.name):
+        grader = Grader(assignment, limits, sandbox)
+    if sandbox == "auto" and grader.isolation.level is SandboxLevel.BASIC:
+        missing = levels.kernel_support().strict_missing
+        click.echo(f"grade: warning: the strict sandbox is not available here ({missing}); "
+                   "running submissions in the basic sandbox", err=True)
+    return grader
+
+
+@contextlib.contextmanager
+def _setup_errors(assignment_name: str) -> Iterator[None]:
+    """Exit with status 3 and one line for a broken assignment or a sandbox that cannot run."""
+    try:
+        yield
+    except levels.SandboxUnavailable as error:
+        click.echo(f"grade: {error}", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
+    except AssignmentError as error:
+        click.echo(f"grade: the assignment {assignment_name!r} is broken: {error}", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
+    except WorkerStartError as error:
+        click.echo(f"grade: cannot start the sandbox: {error}", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
+    except GradebookError as error:
+        click.echo(f"grade: {error}", err=True)
+        sys.exit(EXIT_BROKEN_SETUP)
+
+
 def main() -> None:
     """Console entry point: usage errors are one line on stderr, never a traceback."""
     try:
         grade.main(standalone_mode=False)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("grade: interrupted", err=True)
-        sys.exit(130)
+        sys.exit(EXIT_INTERRUPTED)
     except click.ClickException as error:
         click.echo(f"grade: error: {error.format_message()}", err=True)
         sys.exit(EXIT_USAGE if isinstance(error, click.UsageError) else error.exit_code)

@@ -181,13 +181,20 @@ class Gradebook:
     ) -> bool:
         """Whether this student's submission with this content was already graded by this grader version
         against this assignment version: a regrade would give the same report."""
+        return self.stored_report(student, assignment, sha256, grader_version, assignment_version) is not None
+
+    def stored_report(
+        self, student: str, assignment: str, sha256: str, grader_version: str, assignment_version: str
+    ) -> dict[str, Any] | None:
+        """The report (as ``Report.to_dict()`` gave it) of the latest grading of this student's submission with
+        this content by this grader version against this assignment version; None when there is none."""
         with self._database_errors("cannot read"):
             row = self._connection.execute(
-                "SELECT EXISTS (SELECT 1 FROM gradings WHERE assignment = ? AND student = ? AND sha256 = ?"
-                " AND grader_version = ? AND assignment_version = ?)",
+                "SELECT report FROM gradings WHERE assignment = ? AND student = ? AND sha256 = ?"
+                " AND grader_version = ? AND assignment_version = ? ORDER BY graded_at DESC, id DESC LIMIT 1",
                 (assignment, student, sha256, grader_version, assignment_version),
             ).fetchone()
-        return bool(row[0])
+        return None if row is None else _parse_report(row[0])
 
     def latest_report(self, student: str, assignment: str) -> dict[str, Any] | None:
         """The report (as ``Report.to_dict()`` gave it) of the student's most recent grading of the assignment,
@@ -198,10 +205,7 @@ class Gradebook:
                 " ORDER BY graded_at DESC, id DESC LIMIT 1",
                 (student, assignment),
             ).fetchone()
-        if row is None:
-            return None
-        report: dict[str, Any] = json.loads(row[0])
-        return report
+        return None if row is None else _parse_report(row[0])
 
     def class_rows(self, assignment: str, functions: Sequence[str], policy: Policy) -> list[ClassRow]:
         """One row per student graded on ``assignment``, sorted by student: the grading that counts under
@@ -251,6 +255,11 @@ class Gradebook:
             yield
         except sqlite3.Error as error:
             raise GradebookError(f"{doing} the gradebook {self.path}: {error}") from error
+
+
+def _parse_report(text: str) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(text)
+    return report
 
 
 def _connect(path: Path) -> sqlite3.Connection:

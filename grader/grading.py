@@ -32,6 +32,8 @@ from grader.sandbox.worker import Worker
 from grader.stubs import FunctionRegions, unfilled_regions
 
 _SCORE_DIGITS = 4
+LOAD_FAILED = "your file could not be loaded: "
+"""How the feedback of every function starts when the submission's file could not be loaded at all."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class Grader:
         checks = self._checks[graded.name]
         load = session.load
         if load.fault is not None:
-            reason = "your file could not be loaded: " + describe_fault(load.fault, info.source_lines)
+            reason = LOAD_FAILED + describe_fault(load.fault, info.source_lines)
             return _not_run(graded, checks, reason)
         if graded.name not in load.functions:
             return _not_run(graded, checks, describe_missing(graded.name, load.functions, load.errors))
