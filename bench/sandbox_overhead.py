@@ -42,7 +42,8 @@ def main() -> None:
             assert report.score == report.max_score, f"{level.value}: {report.score} / {report.max_score}"
     medians = {level: statistics.median(values) * 1000 for level, values in times.items()}
     for level, grader in graders.items():
-        print(f"{level.value:>6}: median {medians[level]:7.1f} ms per submission   sandbox: {grader.isolation.describe()}")
+        print(f"{level.value:>6}: median {medians[level]:7.1f} ms per submission   "
+              f"sandbox: {grader.isolation.describe()}")
     overhead = medians[SandboxLevel.STRICT] - medians[SandboxLevel.BASIC]
     print(f"strict - basic: {overhead:+.1f} ms per submission ({runs} runs each, {SUBMISSION.name})")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from grader.formats.json_format import dump_report
 from grader.gradebook import Gradebook
 from grader.grading import Grader
 from grader.pool import grade_in_parallel
+from grader.report import Report
 from grader.students import Roster, student_id
 
 SUBMISSION_SUFFIXES = (".py",)
@@ -129,38 +131,63 @@ def grade_all(
     (one transaction each), and write it to ``reports_folder`` when given (atomically, see ``report_names``).
 
     A submission whose content was already graded by this grader against this version of the assignment is
-    not graded again, unless ``force``: its stored report stands. ``progress(n)`` is told of every ``n``
-    submissions finished. Whatever stops the batch (Ctrl-C included), every report received is recorded.
+    not graded again, unless ``force``: its stored report stands. A student's new reports are recorded in the
+    order of ``submissions``, whatever order they are graded in, so that the gradebook's ``latest`` is the last
+    attempt. A file that cannot be read is a ``Failed``. ``progress(n)`` is told of every ``n`` submissions
+    finished. Whatever stops the batch (Ctrl-C included), every report received is recorded.
     """
     assignment = grader.assignment
     names = report_names(submissions)
     result = BatchResult()
-    pending: list[tuple[Submission, str]] = []
+    pending: list[Submission] = []
 
     def keep(graded: Graded) -> None:
         result.graded.append(graded)
         if reports_folder is not None:
             write_text_atomically(reports_folder / names[graded.submission.display_path], dump_report(graded.report))
-        progress(1)
 
     for submission in submissions:
-        sha256 = _sha256(submission.path)
+        try:
+            sha256 = _sha256(submission.path)
+        except OSError as error:
+            result.failed.append(Failed(submission, f"cannot read the file: {error.strerror or error}"))
+            progress(1)
+            continue
         stored = None if force else gradebook.stored_report(
             submission.student, assignment.name, sha256, __version__, assignment.version)
         if stored is None:
-            pending.append((submission, sha256))
-        else:
+            pending.append(submission)
+        else:  # the same content, maybe under another name: the report names the file as it is now
+            stored["submission"] = {**stored["submission"], "path": submission.display_path}
             keep(Graded(submission, stored, regraded=False))
-    by_path = {submission.display_path: submission for submission, _ in pending}
-    jobs_list = [(submission.path, submission.display_path) for submission, _ in pending]
-    for display_path, report, error in grade_in_parallel(grader, jobs_list, jobs):
-        submission = by_path[display_path]
-        if report is None:
-            result.failed.append(Failed(submission, error or "unknown error"))
             progress(1)
-            continue
-        gradebook.record(submission.student, report)
-        keep(Graded(submission, report.to_dict(), regraded=True))
+    by_path = {submission.display_path: submission for submission in pending}
+    queues: dict[str, deque[Submission]] = {}
+    """Each student's submissions being graded, in order: a report waits in ``arrived`` for those before it."""
+    for submission in pending:
+        queues.setdefault(submission.student, deque()).append(submission)
+    arrived: dict[str, Report | None] = {}
+
+    def record(submission: Submission, report: Report | None) -> None:
+        if report is not None:
+            gradebook.record(submission.student, report)
+            keep(Graded(submission, report.to_dict(), regraded=True))
+
+    jobs_list = [(submission.path, submission.display_path) for submission in pending]
+    try:
+        for display_path, report, problem in grade_in_parallel(grader, jobs_list, jobs):
+            submission = by_path[display_path]
+            if report is None:
+                result.failed.append(Failed(submission, problem or "unknown error"))
+            arrived[display_path] = report
+            queue = queues[submission.student]
+            while queue and queue[0].display_path in arrived:
+                first = queue.popleft()
+                record(first, arrived.pop(first.display_path))
+            progress(1)
+    finally:  # stopped early: the reports still waiting for an earlier attempt's are recorded all the same
+        for display_path, report in arrived.items():
+            record(by_path[display_path], report)
     return result
 
 

@@ -168,6 +168,9 @@ def _grade_batch(
     roster: Roster | None,
     options: _BatchOptions,
 ) -> None:
+    folder = options.reports_folder
+    if folder is not None and (not folder.parent.is_dir() or (folder.exists() and not folder.is_dir())):
+        raise click.UsageError(f"cannot write the reports to {folder}: give a folder (its parent must exist)")
     try:
         found = find_submissions(paths, pattern, roster)
     except FileNotFoundError as error:
@@ -176,10 +179,7 @@ def _grade_batch(
         click.echo(f"grade: warning: not grading {item.display_path}: {item.reason}", err=True)
     if not found.submissions:
         raise click.UsageError("no submission to grade (folders are searched for .py files)")
-    folder = options.reports_folder
     if folder is not None:
-        if not folder.parent.is_dir() or (folder.exists() and not folder.is_dir()):
-            raise click.UsageError(f"cannot write the reports to {folder}: give a folder (its parent must exist)")
         folder.mkdir(exist_ok=True)
     with _open_gradebook(options.database) as gradebook:
         grader = _grader(assignment, limits, sandbox)

@@ -105,14 +105,42 @@ _VALUE_FAMILIES = _SCALAR_FAMILIES | {_Family.ARRAY}
 
 @dataclass
 class _Walk:
-    """The state of one comparison: the tolerance lookup and the records found so far."""
+    """The state of one comparison: the tolerance lookup, the records found so far in walk order (numbered),
+    and the floating-point values whose comparison is deferred (see ``_compare_values``)."""
 
     tolerance_for: Callable[[str], Tolerance]
-    found: list[Mismatch] = field(default_factory=list)
+    found: list[tuple[int, Mismatch]] = field(default_factory=list)
+    deferred: dict[Tolerance, list[tuple[int, Any, Any, str]]] = field(default_factory=dict)
+    """``(number, expected, got, path)`` of equally shaped floating-point arrays or numbers, by tolerance."""
+    visited: int = 0
+    """Nodes numbered so far: the walk order of records, deferred ones included."""
 
     @property
     def full(self) -> bool:
         return len(self.found) >= MAX_MISMATCHES
+
+    def add(self, mismatch: Mismatch) -> None:
+        self.found.append((self.next_number(), mismatch))
+
+    def next_number(self) -> int:
+        self.visited += 1
+        return self.visited
+
+    def settle(self) -> list[Mismatch]:
+        """Every record in walk order, at most ``MAX_MISMATCHES``: the deferred values are compared all at once
+        per tolerance, and one by one only in a group that does not match as a whole."""
+        found = list(self.found)
+        for tolerance, items in self.deferred.items():
+            expected = np.concatenate([np.ravel(item[1]) for item in items])
+            got = np.concatenate([np.ravel(item[2]) for item in items])
+            if _all_close(expected, got, tolerance):
+                continue
+            for number, expected_item, got_item, path in items:
+                mismatch = _compare_arrays(expected_item, got_item, path, tolerance)
+                if mismatch is not None:
+                    found.append((number, mismatch))
+        found.sort(key=lambda item: item[0])
+        return [mismatch for _, mismatch in found[:MAX_MISMATCHES]]
 
 
 def compare(
@@ -141,7 +169,7 @@ def compare(
     walk = _Walk(tolerance_for)
     if isinstance(outputs, str):
         _compare_node(expected, got, outputs, walk)
-        return walk.found
+        return walk.settle()
     if not isinstance(expected, (list, tuple)) or len(expected) != len(outputs):
         raise ValueError(f"the reference returned {_describe(expected)}, not the {len(outputs)} outputs {outputs}")
     root = "(" + ", ".join(outputs) + ")"
@@ -150,7 +178,7 @@ def compare(
         return [problem]
     for name, expected_item, got_item in zip(outputs, expected, got, strict=True):
         _compare_node(expected_item, got_item, name, walk)
-    return walk.found
+    return walk.settle()
 
 
 def _compare_node(expected: Any, got: Any, path: str, walk: _Walk) -> None:
@@ -159,16 +187,14 @@ def _compare_node(expected: Any, got: Any, path: str, walk: _Walk) -> None:
         return
     problem = _structure_mismatch(expected, got, path)
     if problem is not None:
-        walk.found.append(problem)
+        walk.add(problem)
     elif isinstance(expected, Mapping):
         _compare_dicts(expected, got, path, walk)
     elif isinstance(expected, (list, tuple)):
         for index, (expected_item, got_item) in enumerate(zip(expected, got, strict=True)):
             _compare_node(expected_item, got_item, f"{path}[{index}]", walk)
     elif _family(expected) in _VALUE_FAMILIES:
-        array_problem = _compare_arrays(expected, got, path, walk.tolerance_for)
-        if array_problem is not None:
-            walk.found.append(array_problem)
+        _compare_values(expected, got, path, walk)
 
 
 def _compare_dicts(expected: Mapping[Any, Any], got: Mapping[Any, Any], path: str, walk: _Walk) -> None:
@@ -178,7 +204,7 @@ def _compare_dicts(expected: Mapping[Any, Any], got: Mapping[Any, Any], path: st
         if key in got:
             _compare_node(expected_item, got[key], child, walk)
         elif not walk.full:
-            walk.found.append(
+            walk.add(
                 Mismatch(child, MismatchKind.MISSING_KEY, _describe(expected_item), f"no such key in {_describe(got)}")
             )
 
@@ -233,10 +259,21 @@ def _describe(value: Any) -> str:
     return "None" if value is None else type(value).__name__
 
 
-def _compare_arrays(expected: Any, got: Any, path: str, tolerance_for: Callable[[str], Tolerance]) -> Mismatch | None:
+def _compare_values(expected: Any, got: Any, path: str, walk: _Walk) -> None:
+    """Compare two arrays or scalars; the common case, real values of the same shape, is deferred to
+    ``_Walk.settle``, which compares them all at once."""
+    e, g = np.asarray(expected), np.asarray(got)
+    if e.dtype.kind == "f" and g.dtype.kind == "f" and e.shape == g.shape:
+        walk.deferred.setdefault(walk.tolerance_for(path), []).append((walk.next_number(), expected, got, path))
+        return
+    mismatch = _compare_arrays(expected, got, path, walk.tolerance_for(path) if e.dtype.kind in "fc" else _EXACT)
+    if mismatch is not None:
+        walk.add(mismatch)
+
+
+def _compare_arrays(expected: Any, got: Any, path: str, tolerance: Tolerance) -> Mismatch | None:
     """Shape, then dtype kind, then values of two arrays or scalars of the same family."""
     e, g = np.asarray(expected), np.asarray(got)
-    tolerance = tolerance_for(path) if e.dtype.kind in "fc" else _EXACT
     if e.shape != g.shape:
         return Mismatch(path, MismatchKind.SHAPE, _describe(expected), _describe(got),
                         hints=_shape_hints(e, g, tolerance))

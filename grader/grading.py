@@ -29,7 +29,7 @@ from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionIn
 from grader.sandbox import levels
 from grader.sandbox.outcome import CallResult, FaultKind, Isolation, Limits, LoadResult, SandboxLevel
 from grader.sandbox.worker import Worker
-from grader.stubs import FunctionRegions, unfilled_regions
+from grader.stubs import FunctionRegions, may_have_unfilled_regions, unfilled_regions
 
 _SCORE_DIGITS = 4
 LOAD_FAILED = "your file could not be loaded: "
@@ -58,14 +58,23 @@ class _SandboxSession:
         self._worker = Worker(limits, sandbox)
         self.load: LoadResult = self._worker.load(submission, preamble)
 
-    def call(self, function: str, check: PreparedCheck) -> CallResult:
-        if not self._worker.alive:
-            self._worker.close()
-            self._worker = Worker(self._limits, self._sandbox)
-            self.load = self._worker.load(self._submission, self._preamble)
-            if self.load.fault is not None:
-                return CallResult(value=None, fault=self.load.fault, duration_s=0.0)
-        return self._worker.call(function, check.call)
+    def run(self, function: str, checks: Sequence[PreparedCheck]) -> list[CallResult]:
+        """One result per check, or fewer: they stop at a time-out, as the checks after it would time out too.
+        After any other fatal fault, the next checks run in a fresh worker."""
+        results: list[CallResult] = []
+        while len(results) < len(checks):
+            if not self._worker.alive:
+                self._worker.close()
+                self._worker = Worker(self._limits, self._sandbox)
+                self.load = self._worker.load(self._submission, self._preamble)
+                if self.load.fault is not None:
+                    fault = self.load.fault
+                    return results + [CallResult(None, fault, 0.0) for _ in checks[len(results):]]
+            results += self._worker.call_many(function, [check.arguments for check in checks[len(results):]])
+            last = results[-1].fault
+            if last is not None and last.kind is FaultKind.TIMEOUT:
+                break
+        return results
 
     def close(self) -> None:
         self._worker.close()
@@ -136,7 +145,8 @@ class Grader:
             display_path=display_path,
             sha256=hashlib.sha256(data).hexdigest(),
             source_lines=source.splitlines(),
-            regions=unfilled_regions(source, self._stub_source),
+            regions=(unfilled_regions(source, self._stub_source)
+                     if may_have_unfilled_regions(source, self._stub_source) else {}),
         )
 
     def _grade_function(self, session: _SandboxSession, graded: GradedFunction, info: _Submission) -> TestResult:
@@ -161,15 +171,11 @@ class Grader:
     ) -> list[tuple[CheckResult, bool]]:
         """Each check's result, paired with whether it ended in a fault rather than wrong values."""
         results: list[tuple[CheckResult, bool]] = []
-        for index, check in enumerate(checks):
-            outcome = session.call(graded.name, check)
+        outcomes = session.run(graded.name, checks)
+        for check, outcome in zip(checks[: len(outcomes)], outcomes, strict=True):
             if outcome.fault is not None:
                 message = describe_fault(outcome.fault, info.source_lines)
                 results.append((_check_result(check, message, outcome.duration_s), True))
-                if outcome.fault.kind is FaultKind.TIMEOUT:
-                    skipped = "not run: an earlier check of this function ran out of time"
-                    results.extend((_check_result(rest, skipped), True) for rest in checks[index + 1 :])
-                    break
                 continue
             mismatches = compare(
                 check.expected,
@@ -180,6 +186,8 @@ class Grader:
             public = check.fixture.visibility is Visibility.PUBLIC
             message = describe_mismatches(mismatches, reveal_values=public) if mismatches else ""
             results.append((_check_result(check, message, outcome.duration_s), False))
+        skipped = "not run: an earlier check of this function ran out of time"
+        results.extend((_check_result(rest, skipped), True) for rest in checks[len(outcomes):])
         return results
 
 

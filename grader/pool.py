@@ -83,6 +83,8 @@ class _Pool:
                     member.job = waiting.popleft()
             busy = [member for member in self._members if member.job is not None]
             if not busy:
+                if waiting:  # every member was found dead while idle: their replacements take the jobs
+                    continue
                 return
             ready = multiprocessing.connection.wait([member.connection for member in busy])
             for member in busy:

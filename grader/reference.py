@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, Call, Fixture, GradedFunction
+from grader.sandbox.worker import encode_call
 
 CALL_SEED = 0
 """``np.random`` is seeded with this before every call, on both sides, so that results are reproducible."""
@@ -30,6 +31,8 @@ class PreparedCheck:
     fixture: Fixture
     call: Call
     expected: Any
+    arguments: bytes
+    """``call``'s arguments encoded for the sandbox, once for every submission."""
 
 
 def load_solution(assignment: Assignment) -> ModuleType:
@@ -68,7 +71,8 @@ def _prepare_function(solution: ModuleType, graded: GradedFunction) -> tuple[Pre
         try:
             call = fixture.build(solution)
             expected = run_reference(solution, graded.name, call)
+            arguments = encode_call(call)
         except Exception as error:
             raise AssignmentError(f"fixture {fixture.name!r} of {graded.name} fails: {error!r}") from error
-        prepared.append(PreparedCheck(fixture=fixture, call=call, expected=expected))
+        prepared.append(PreparedCheck(fixture=fixture, call=call, expected=expected, arguments=arguments))
     return tuple(prepared)

@@ -461,6 +461,42 @@ def _regions_by_function(source: str) -> dict[str, list[_FoundRegion]]:
     return {name: per_line[line] for line, name in top_level if name}
 
 
+def may_have_unfilled_regions(submission_source: str, stub_source: str) -> bool:
+    """False only if ``unfilled_regions`` would find no unfilled region: the code of no stub region appears in
+    the submission, comments, line continuations and white space aside. A few string operations, no tokenizing:
+    the common case, a filled submission, costs almost nothing.
+
+    >>> stub = "def f(x):\\n    ### START CODE HERE ###\\n    y = None\\n    ### END CODE HERE ###\\n    return y"
+    >>> may_have_unfilled_regions(stub.replace("y = None", "y=None  # TODO"), stub)
+    True
+    >>> may_have_unfilled_regions(stub.replace("y = None", "y = 2 * x"), stub)
+    False
+    """
+    flat = _flatten(submission_source)
+    return any(region in flat for region in _stub_region_texts(stub_source))
+
+
+def _flatten(text: str) -> str:
+    """``text`` without line continuations, comments (from a ``#`` to the end of its line, even one inside a
+    string, as long as both sides are cut alike) and white space: equal token sequences flatten alike."""
+    return _WHITE_SPACE.sub("", _COMMENT.sub("", text.replace("\\\n", "")))
+
+
+_COMMENT = re.compile(r"#[^\n]*")
+_WHITE_SPACE = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=16)
+def _stub_region_texts(stub_source: str) -> tuple[str, ...]:
+    """The flattened code of each region of a stub, between its marker lines."""
+    lines = stub_source.splitlines(keepends=True)
+    return tuple(
+        _flatten("".join(lines[region.start : region.end - 1]))
+        for regions in _stub_regions(stub_source).values()
+        for region in regions
+    )
+
+
 @functools.lru_cache(maxsize=16)
 def _stub_regions(stub_source: str) -> dict[str, list[_FoundRegion]]:
     """``_regions_by_function`` of a stub, kept: every submission is checked against the same few stubs."""

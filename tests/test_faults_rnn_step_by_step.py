@@ -49,7 +49,10 @@ CATALOG = {
     "lstm_cell_backward__syntax_error": Expected(
         "lstm_cell_backward", Status.ERROR, ("SyntaxError", "line 373"), ("lstm_backward",)),
     "lstm_backward__missing": Expected("lstm_backward", Status.ERROR, ("lstm_backward is not defined",)),
-    "rnn_cell_backward__mutates_inputs": Expected(None, Status.PASSED, ()),
+    # Each call gets fresh inputs, shared within them as in the reference's: a cache holds the same parameters
+    # at every time step, so clearing them in rnn_cell_backward breaks rnn_backward, as it would in the notebook.
+    "rnn_cell_backward__mutates_inputs": Expected(
+        "rnn_backward", Status.ERROR, ("KeyError: 'Wax'", "in rnn_cell_backward")),
     "rnn_forward__prints_a_lot": Expected(None, Status.PASSED, ()),
     "top_level__notebook_leftovers": Expected(None, Status.PASSED, ()),
     "top_level__helpers_from_course_module": Expected(None, Status.PASSED, ()),

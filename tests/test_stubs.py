@@ -24,6 +24,7 @@ from grader.stubs import (
     find_regions,
     main,
     make_stub,
+    may_have_unfilled_regions,
     outdated_stubs,
     registered_assignments,
     unfilled_regions,
@@ -553,6 +554,29 @@ def test_random_mutations_never_raise() -> None:
                 text.insert(position, generator.choice(alphabet))
         result = unfilled_regions("".join(text), STUB)
         assert all(len(regions.unfilled) <= regions.total for regions in result.values())
+
+
+def test_the_quick_test_never_misses_an_unfilled_region() -> None:
+    """``may_have_unfilled_regions`` is False only where ``unfilled_regions`` finds nothing unfilled: checked on
+    the stub rewritten in many ways (line breaks, spacing, comments, continuations) and randomly mutated."""
+    generator = random.Random(1)
+    rewrites = [STUB, STUB.replace("= None", "=None  # TODO # later"), STUB.replace("    ", "\t"),
+                STUB.replace("= None", "= \\\n        None"), STUB.replace("\n", "\n\n")]
+    checked = 0
+    for rewrite in rewrites:
+        for _ in range(100):
+            text = list(rewrite)
+            for _ in range(generator.randint(0, 6)):
+                position = generator.randrange(len(text) + 1)
+                text.insert(position, generator.choice("x =#\n\\"))
+            source = "".join(text)
+            if any(regions.unfilled for regions in unfilled_regions(source, STUB).values()):
+                checked += 1
+                assert may_have_unfilled_regions(source, STUB), source
+    assert checked > 200
+    filled = STUB.replace("= None", "= 2 * x").replace("pass", "dz = 2 * dz")
+    assert not may_have_unfilled_regions(filled, STUB)
+    assert not any(regions.unfilled for regions in unfilled_regions(filled, STUB).values())
 
 
 # --- writing and checking stubs ------------------------------------------------------------------------------

@@ -211,6 +211,38 @@ def test_limits_apply_to_encoding() -> None:
         wire.encode(list(range(20)), max_items=10)
 
 
+def test_an_object_found_twice_is_sent_once_and_comes_back_shared() -> None:
+    parameters = {"Wax": np.arange(6.0).reshape(2, 3), "ba": np.zeros((2, 1))}
+    a = np.ones((2, 1))
+    caches = [(a, parameters), (np.full((2, 1), 2.0), parameters), (a, parameters)]
+    once = wire.encode([(np.ones((2, 1)), dict(parameters))])
+    data = wire.encode(caches)
+    assert len(data) < 2 * len(once)
+    decoded = wire.decode(data)
+    assert decoded[0][1] is decoded[1][1] is decoded[2][1] and decoded[0][0] is decoded[2][0]
+    assert decoded[0][1] is not parameters and decoded[1][0] is not decoded[0][0]
+    np.testing.assert_array_equal(decoded[2][1]["Wax"], parameters["Wax"])
+    decoded[0][1]["Wax"][0, 0] = 7.0  # shared, as in the original
+    assert decoded[1][1]["Wax"][0, 0] == 7.0 and parameters["Wax"][0, 0] == 0.0
+
+
+def test_converted_subclasses_are_never_taken_for_one_another() -> None:
+    """Each OrderedDict travels as a temporary plain dict, whose id may be reused: none is sent by reference."""
+    values = [collections.OrderedDict(key=number) for number in range(50)]
+    assert wire.decode(wire.encode(values)) == [{"key": number} for number in range(50)]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"r" + struct.pack("<I", 0), b"l\x01\x00\x00\x00r\x00\x00\x00\x00",
+     b"d\x01\x00\x00\x00r\x00\x00\x00\x00i" + bytes(8), b"l\x02\x00\x00\x00N" + b"r" + struct.pack("<I", 5)],
+    ids=["nothing-complete", "list-naming-itself", "reference-as-key", "beyond-the-end"],
+)
+def test_references_name_only_complete_values(data: bytes) -> None:
+    with pytest.raises(wire.DecodeError):
+        wire.decode(data)
+
+
 def test_self_referencing_list_hits_the_depth_limit() -> None:
     loop: list[Any] = []
     loop.append(loop)

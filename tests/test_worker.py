@@ -355,7 +355,7 @@ def test_misuse_raises_and_close_is_idempotent(start: Start) -> None:
     with pytest.raises(RuntimeError, match="load a submission"):
         Worker(LIMITS).call("add", Call())
     worker = start("ok")
-    with pytest.raises(wire.EncodeError, match=r"^call\[1\]\[0\] is a set"):
+    with pytest.raises(wire.EncodeError, match=r"^call\[0\]\[0\] is a set"):
         worker.call("add", Call(args=({1}, 2)))
     assert worker.alive and worker.call("add", Call(args=(1, 2))).value == 3
     worker.close()

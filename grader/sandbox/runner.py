@@ -7,8 +7,12 @@ byte and one encoded value:
 
     child -> parent   READY (nothing: once confined, before any student code runs)
                       or UNCONFINED (why the confinement failed; the process then exits)
-    parent -> child   LOAD  (path, preamble)           CALL   (function, args, kwargs)
+    parent -> child   LOAD  (path, preamble)           CALL   function (args, kwargs) (args, kwargs) ...
     child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
+
+A ``CALL`` holds encodings laid end to end (see ``wire.decode_sequence``): the function's name, then the
+arguments of one or more calls of it, answered one ``VALUE`` or ``FAULT`` each, in order; each call's
+arguments are decoded only when its turn comes.
 
 ``preamble`` is trusted course code (helpers the course gives students) run in the submission's namespace
 before the submission itself. ``load_errors`` are ``(kind, message, line, column, defines)`` and ``fault`` is
@@ -78,7 +82,8 @@ def main(request_fd: int, response_fd: int, setup: confine.Setup, problem: str |
         wire.send_frame(response_fd, READY)
         while True:
             request = wire.recv_frame(request_fd, wire.DEFAULT_MAX_BYTES + KIND_BYTES)
-            wire.send_frame(response_fd, session.handle(request))
+            for response in session.handle(request):
+                wire.send_frame(response_fd, response)
     except wire.ConnectionClosed:
         os._exit(0)
 
@@ -113,14 +118,18 @@ class _Session:
         self.path = ""
         self.namespace: dict[str, Any] = {}
 
-    def handle(self, request: bytearray) -> bytes:
+    def handle(self, request: bytearray) -> Iterator[bytes]:
+        """The responses to ``request``, each made when asked for."""
         kind, body = bytes(request[:1]), memoryview(request)[1:]
         if kind == LOAD:
-            return self.load(*wire.decode(body))
-        if kind == CALL:
-            function, args, kwargs = wire.decode(body)
-            return self.call(function, args, kwargs)
-        raise ValueError(f"unknown request {kind!r}")
+            yield self.load(*wire.decode(body))
+        elif kind == CALL:
+            values = wire.decode_sequence(body)
+            function = next(values)
+            for args, kwargs in values:
+                yield self.call(function, args, kwargs)
+        else:
+            raise ValueError(f"unknown request {kind!r}")
 
     def load(self, path: str, preamble: str) -> bytes:
         """Run ``preamble``, then the submission's top-level statements one by one; answer the callables defined

@@ -15,8 +15,13 @@ A value is a one-byte tag and a body; numbers are little-endian::
     d <u32 n> <n keys and values>             dict; keys are None, bool, int, float, str or tuples of these
     g <u8 dtype> <itemsize bytes>             numpy scalar
     a <u8 dtype> <u8 ndim> <ndim u64 dims> <u64 n> <n bytes>   numpy array, C order
+    r <u32 k>                                 the same object as the k-th list, tuple, dict or array
+                                              completed before it (counted from 0, in the order they end)
 
-``dtype`` indexes ``DTYPES``, the bool, integer, floating and complex dtypes in both byte orders.
+``dtype`` indexes ``DTYPES``, the bool, integer, floating and complex dtypes in both byte orders. A list,
+tuple, dict or array found again in the value (the same object, as a cache holds the same parameters at every
+time step) is sent as a reference, and decodes as the same object; a reference can only name a value already
+complete, so no decoded value contains itself.
 A frame is ``<u64 n> <n bytes>``.
 """
 
@@ -28,7 +33,7 @@ import os
 import select
 import struct
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -155,10 +160,13 @@ def encode(
 class _Encoder:
     """Appends the encoding of values to ``parts`` (bytes and contiguous arrays), enforcing the limits."""
 
-    __slots__ = ("parts", "size", "items", "max_bytes", "max_depth", "max_items")
+    __slots__ = ("parts", "size", "items", "max_bytes", "max_depth", "max_items", "sent")
 
     def __init__(self, max_bytes: int, max_depth: int, max_items: int) -> None:
         self.parts: list[Any] = []
+        self.sent: dict[int, tuple[Any, int]] = {}
+        """``(value, its reference number)`` by ``id`` of each list, tuple, dict and array encoded so far; the
+        value is held so that its ``id`` cannot be reused by another object meanwhile."""
         self.size = 0
         self.items = 0
         self.max_bytes = max_bytes
@@ -186,11 +194,18 @@ class _Encoder:
         self.items += 1
         if self.items > self.max_items:
             raise _Exceeded(f"holds more than {self.max_items} values")
-        encode_one = _ENCODERS.get(type(value))
+        kind = type(value)
+        shared = kind in _SHARED_TYPES
+        if shared and id(value) in self.sent:
+            self.put(b"r" + _U32.pack(self.sent[id(value)][1]), 5)
+            return
+        encode_one = _ENCODERS.get(kind)
         if encode_one is None:
             value = _plain_container(value)
             encode_one = _ENCODERS[type(value)]
         encode_one(self, value, depth)
+        if shared:
+            self.sent[id(value)] = (value, len(self.sent))
 
     def key(self, key: Any, depth: int) -> None:
         kind = type(key)
@@ -294,6 +309,10 @@ _ENCODERS: dict[type, Callable[[_Encoder, Any, int], None]] = {
 }
 
 
+_SHARED_TYPES = frozenset({list, tuple, dict, np.ndarray})
+"""The types sent once per object, then by reference."""
+
+
 def _plain_container(value: Any) -> dict[Any, Any] | tuple[Any, ...] | list[Any]:
     """A subclass of dict, tuple or list (an ``OrderedDict``, a named tuple) as its plain base type, holding the
     same items; anything else is rejected."""
@@ -345,13 +364,42 @@ def decode(
         raise DecodeError(f"malformed data ({type(error).__name__}: {error})") from None
 
 
+def decode_sequence(
+    data: bytes | bytearray | memoryview,
+    *,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_items: int = DEFAULT_MAX_ITEMS,
+) -> Iterator[Any]:
+    """The values that ``data``, encodings laid end to end, holds, decoded one by one as the iteration asks
+    (each with its own references); raise ``DecodeError`` for anything malformed, when reached.
+
+    >>> list(decode_sequence(encode("f") + encode((1, [2.5]))))
+    ['f', (1, [2.5])]
+    """
+    view = memoryview(data).cast("B")
+    position = 0
+    while position < len(view):
+        decoder = _Decoder(view, max_depth, max_items)
+        decoder.pos = position
+        try:
+            value = decoder.value(0)
+        except DecodeError:
+            raise
+        except Exception as error:
+            raise DecodeError(f"malformed data ({type(error).__name__}: {error})") from None
+        position = decoder.pos
+        yield value
+
+
 class _Decoder:
     """Reads one value from ``data`` at ``pos``, checking every length against what is left."""
 
-    __slots__ = ("data", "pos", "items", "max_depth", "max_items")
+    __slots__ = ("data", "pos", "items", "max_depth", "max_items", "complete")
 
     def __init__(self, data: memoryview, max_depth: int, max_items: int) -> None:
         self.data = data
+        self.complete: list[Any] = []
+        """The lists, tuples, dicts and arrays decoded so far, in the order they ended: what references name."""
         self.pos = 0
         self.items = 0
         self.max_depth = max_depth
@@ -435,11 +483,22 @@ def _decode_str(decoder: _Decoder, depth: int) -> str:
 
 
 def _decode_list(decoder: _Decoder, depth: int) -> list[Any]:
-    return [decoder.value(depth + 1) for _ in range(decoder.count(depth))]
+    value = [decoder.value(depth + 1) for _ in range(decoder.count(depth))]
+    decoder.complete.append(value)
+    return value
 
 
 def _decode_tuple(decoder: _Decoder, depth: int) -> tuple[Any, ...]:
-    return tuple(decoder.value(depth + 1) for _ in range(decoder.count(depth)))
+    value = tuple(decoder.value(depth + 1) for _ in range(decoder.count(depth)))
+    decoder.complete.append(value)
+    return value
+
+
+def _decode_reference(decoder: _Decoder, depth: int) -> Any:
+    number: int = decoder.unpack(_U32)
+    if number >= len(decoder.complete):
+        raise DecodeError(f"a reference to value {number}, of {len(decoder.complete)} complete so far")
+    return decoder.complete[number]
 
 
 def _decode_dict(decoder: _Decoder, depth: int) -> dict[Any, Any]:
@@ -450,6 +509,7 @@ def _decode_dict(decoder: _Decoder, depth: int) -> dict[Any, Any]:
         result[key] = decoder.value(depth + 1)
     if len(result) != length:
         raise DecodeError("a dict holds the same key twice")
+    decoder.complete.append(result)
     return result
 
 
@@ -473,7 +533,9 @@ def _decode_array(decoder: _Decoder, depth: int) -> np.ndarray[Any, Any]:
         raise DecodeError(f"an array of shape {shape} and dtype {dtype} cannot hold {nbytes} bytes")
     flat = np.frombuffer(decoder.data, dtype, size, decoder.skip(nbytes))
     _check_bools(dtype, flat)
-    return flat.reshape(shape).copy()
+    value = flat.reshape(shape).copy()
+    decoder.complete.append(value)
+    return value
 
 
 def _check_bools(dtype: np.dtype[Any], values: np.ndarray[Any, Any]) -> None:
@@ -498,6 +560,7 @@ _DECODERS: dict[int, Callable[[_Decoder, int], Any]] = {
     ord("d"): _decode_dict,
     ord("g"): _decode_scalar,
     ord("a"): _decode_array,
+    ord("r"): _decode_reference,
 }
 
 

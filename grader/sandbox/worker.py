@@ -19,7 +19,7 @@ import shutil
 import signal
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -124,17 +124,30 @@ class Worker:
 
     def call(self, function: str, call: Call) -> CallResult:
         """Call the submission's ``function`` on ``call``'s arguments within ``limits.call_timeout_s``."""
+        return self.call_many(function, [encode_call(call)])[0]
+
+    def call_many(self, function: str, calls: Sequence[bytes]) -> list[CallResult]:
+        """Call the submission's ``function`` once per item of ``calls`` (arguments from ``encode_call``), in
+        order, each within ``limits.call_timeout_s``: one request for them all. The results, one per call, or
+        fewer when a fatal fault ended the child (the last result then holds it, and the rest were not run)."""
         self._check_open()
         if self._pid is None:
             raise RuntimeError("load a submission before calling its functions")
-        request = runner.CALL + wire.encode((function, tuple(call.args), dict(call.kwargs)), root="call")
+        request = b"".join([runner.CALL, wire.encode(function), *calls])
+        max_bytes = self.limits.max_result_bytes + runner.KIND_BYTES
+        timeout = self.limits.call_timeout_s
+        results: list[CallResult] = []
         started = time.perf_counter()
         try:
-            max_bytes = self.limits.max_result_bytes + runner.KIND_BYTES
-            value, fault = self._exchange(request, self.limits.call_timeout_s, max_bytes, _parse_call)
+            self._guarded(timeout, lambda deadline: wire.send_frame(self._request_fd, request, deadline))
+            for _ in calls:
+                value, fault = self._guarded(timeout, lambda deadline: _parse_call(
+                    wire.recv_frame(self._response_fd, max_bytes, deadline)))
+                results.append(CallResult(value, fault, time.perf_counter() - started))
+                started = time.perf_counter()
         except _Ended as ended:
-            value, fault = None, ended.fault
-        return CallResult(value, fault, time.perf_counter() - started)
+            results.append(CallResult(None, ended.fault, time.perf_counter() - started))
+        return results
 
     def close(self) -> None:
         """Kill the child and every process it started, reap it, release the pipes and delete the scratch
@@ -207,13 +220,20 @@ class Worker:
         )
 
     def _exchange(self, request: bytes, timeout: float, max_bytes: int, parse: Callable[[bytearray], T]) -> T:
-        """Send ``request`` and parse the response; raise ``_Ended`` if the child is or goes away meanwhile."""
-        if self._ended is not None:
-            raise _Ended(_not_run(self._ended))
-        deadline = time.monotonic() + timeout
-        try:
+        """Send ``request`` and parse the response, both within ``timeout``; see ``_guarded``."""
+        def exchange(deadline: float) -> T:
             wire.send_frame(self._request_fd, request, deadline)
             return parse(wire.recv_frame(self._response_fd, max_bytes, deadline))
+
+        return self._guarded(timeout, exchange)
+
+    def _guarded(self, timeout: float, action: Callable[[float], T]) -> T:
+        """``action(deadline)``, a step of talking to the child, ``timeout`` seconds from now; raise ``_Ended``
+        if the child is or goes away meanwhile, times out or sends malformed data (it is then stopped)."""
+        if self._ended is not None:
+            raise _Ended(_not_run(self._ended))
+        try:
+            return action(time.monotonic() + timeout)
         except wire.FrameTimeout:
             self._stop()
             fault = Fault(FaultKind.TIMEOUT, f"exceeded the {timeout:g} s time limit", fatal=True)
@@ -254,6 +274,12 @@ class Worker:
             return Fault(FaultKind.BAD_RESULT, "the process closed its connection to the grader", fatal=True)
         assert self._usage is not None and self._returncode is not None
         return _exit_fault(self._returncode, self._usage, self.limits)
+
+
+def encode_call(call: Call) -> bytes:
+    """The arguments of ``call`` as ``call_many`` takes them; raises ``wire.EncodeError`` for what cannot be
+    sent. Encode a call made many times once."""
+    return wire.encode((tuple(call.args), dict(call.kwargs)), root="call")
 
 
 def _parse_load(frame: bytearray) -> LoadResult:

@@ -18,6 +18,7 @@ submission counts against the process limit of the next.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import socket
@@ -67,6 +68,8 @@ def main(control_fd: int, parent: int) -> None:
     children = _Children()
     control = socket.socket(fileno=control_fd)
     confine.readable_paths()  # cached: computed once here rather than in every process forked
+    gc.collect()
+    gc.freeze()  # the forked processes' collections then leave these objects, and their shared pages, alone
     control.send(json.dumps({"ready": True}).encode())
     while True:
         message, fds, _, _ = socket.recv_fds(control, MAX_MESSAGE_BYTES, SPAWN_FDS)
