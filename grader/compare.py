@@ -131,8 +131,8 @@ class _Walk:
         per tolerance, and one by one only in a group that does not match as a whole."""
         found = list(self.found)
         for tolerance, items in self.deferred.items():
-            expected = np.concatenate([np.ravel(item[1]) for item in items])
-            got = np.concatenate([np.ravel(item[2]) for item in items])
+            expected = np.concatenate([np.asarray(item[1]).ravel() for item in items])
+            got = np.concatenate([np.asarray(item[2]).ravel() for item in items])
             if _all_close(expected, got, tolerance):
                 continue
             for number, expected_item, got_item, path in items:
@@ -185,7 +185,10 @@ def _compare_node(expected: Any, got: Any, path: str, walk: _Walk) -> None:
     """Append the mismatches under ``path`` to ``walk`` (nothing once it is full)."""
     if walk.full:
         return
-    problem = _structure_mismatch(expected, got, path)
+    if _plain_match(expected, got):  # the common cases, known without asking each side's family
+        problem = None
+    else:
+        problem = _structure_mismatch(expected, got, path)
     if problem is not None:
         walk.add(problem)
     elif isinstance(expected, Mapping):
@@ -193,8 +196,19 @@ def _compare_node(expected: Any, got: Any, path: str, walk: _Walk) -> None:
     elif isinstance(expected, (list, tuple)):
         for index, (expected_item, got_item) in enumerate(zip(expected, got, strict=True)):
             _compare_node(expected_item, got_item, f"{path}[{index}]", walk)
-    elif _family(expected) in _VALUE_FAMILIES:
+    elif isinstance(expected, np.ndarray) or _family(expected) in _VALUE_FAMILIES:
         _compare_values(expected, got, path, walk)
+
+
+def _plain_match(expected: Any, got: Any) -> bool:
+    """Whether both are arrays of at least one dimension, both plain dicts, or both lists or tuples of one
+    length: then ``_structure_mismatch`` finds nothing."""
+    kind, got_kind = type(expected), type(got)
+    if kind is np.ndarray:
+        return got_kind is np.ndarray and expected.ndim > 0 and got.ndim > 0
+    if kind is dict:
+        return got_kind is dict
+    return kind in (list, tuple) and got_kind in (list, tuple) and len(expected) == len(got)
 
 
 def _compare_dicts(expected: Mapping[Any, Any], got: Mapping[Any, Any], path: str, walk: _Walk) -> None:

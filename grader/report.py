@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +84,18 @@ class Report:
     schema_version: str = field(default=SCHEMA_VERSION)
 
     def to_dict(self) -> dict[str, Any]:
-        """The report as JSON-ready data, shaped as the schema describes."""
-        data = asdict(self)
-        data["sandbox"]["level"] = self.sandbox.level.value
-        for test in data["tests"]:
-            test["status"] = test["status"].value
+        """The report as JSON-ready data, shaped as the schema describes, keys in field order."""
+        data: dict[str, Any] = _plain(self)
         return data
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with dataclasses as dicts and enums as their values, recursively (``dataclasses.asdict``
+    without its deep copies, which the report's plain values do not need)."""
+    if is_dataclass(value):
+        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
+    if isinstance(value, tuple):
+        return tuple(_plain(item) for item in value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value

@@ -237,15 +237,45 @@ def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
-    """Run each top-level part of the file at ``path`` in ``namespace``; the errors of the parts that fail."""
+    """Run each top-level part of the file at ``path`` in ``namespace``; the errors of the parts that fail.
+
+    A file that compiles runs as one module, which is quickest; when a statement of it raises, the statements
+    after that one run one by one, as they would have. Only a file that does not compile is split up front.
+    """
     try:
         with open(path, "rb") as file:
             raw = file.read()
     except OSError as error:
         return [("OSError", f"cannot read the submission: {error.strerror}", None, None, ())]
     text, errors = _decode_source(raw)
-    flags = 0
-    for unit in _units(text, path):
+    try:
+        code = compile(text, path, "exec", dont_inherit=True)
+    except _PARSE_ERRORS:
+        return errors + _run_units(_units(text, path), path, namespace)
+    try:
+        exec(code, namespace)
+    except BaseException as error:
+        line = _module_line(error.__traceback__, code)
+        units = _units(text, path)
+        failed = next((index for index, unit in enumerate(units) if isinstance(unit, ast.stmt)
+                       and unit.lineno <= (line or 0) <= (unit.end_lineno or unit.lineno)), None)
+        if failed is None:  # cannot tell which statement: every part's fate is unknown, report the error alone
+            return errors + [_failure(error, None, path)]
+        statement = units[failed]
+        assert isinstance(statement, ast.stmt)
+        flags = 0
+        for unit in units[:failed]:
+            flags |= _future_flags(unit) if isinstance(unit, ast.stmt) else 0
+        errors.append(_failure(error, statement, path))
+        errors += _run_units(units[failed + 1 :], path, namespace, flags)
+    return errors
+
+
+def _run_units(units: list[Unit], path: str, namespace: dict[str, Any], flags: int = 0) -> list[LoadErrorTuple]:
+    """Run each statement of ``units`` in ``namespace``, compiled with the ``__future__`` flags so far; the
+    errors of the parts that fail or cannot run."""
+    errors: list[LoadErrorTuple] = []
+    for unit in units:
         if isinstance(unit, tuple):
             errors.append(unit)
             continue
@@ -254,6 +284,15 @@ def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
         if failure is not None:
             errors.append(failure)
     return errors
+
+
+def _module_line(traceback: TracebackType | None, code: types.CodeType) -> int | None:
+    """The line of ``code``, a module's code, that was running when the exception of ``traceback`` left it."""
+    while traceback is not None:
+        if traceback.tb_frame.f_code is code:
+            return traceback.tb_lineno
+        traceback = traceback.tb_next
+    return None
 
 
 def _decode_source(raw: bytes) -> tuple[str, list[LoadErrorTuple]]:
@@ -278,18 +317,24 @@ def _decode_source(raw: bytes) -> tuple[str, list[LoadErrorTuple]]:
 def _run_statement(
     statement: ast.stmt, path: str, namespace: dict[str, Any], flags: int
 ) -> LoadErrorTuple | None:
-    defines = tuple(dict.fromkeys(_bound_names(statement)))
     try:
         code = compile(ast.Module(body=[statement], type_ignores=[]), path, "exec", flags, dont_inherit=True)
     except SyntaxError as error:
+        defines = tuple(dict.fromkeys(_bound_names(statement)))
         return ("SyntaxError", _clip(str(error.msg)), error.lineno, error.offset, defines)
     try:
         exec(code, namespace)
     except BaseException as error:
-        _, exception_type, message = _classify(error)
-        line, _ = _location(error.__traceback__, path)
-        return (exception_type, _clip(message), line or statement.lineno, None, defines)
+        return _failure(error, statement, path)
     return None
+
+
+def _failure(error: BaseException, statement: ast.stmt | None, path: str) -> LoadErrorTuple:
+    """The load error of a top-level ``statement`` that raised ``error``."""
+    _, exception_type, message = _classify(error)
+    line, _ = _location(error.__traceback__, path)
+    defines = () if statement is None else tuple(dict.fromkeys(_bound_names(statement)))
+    return (exception_type, _clip(message), line or (statement.lineno if statement else None), None, defines)
 
 
 def _future_flags(statement: ast.stmt) -> int:

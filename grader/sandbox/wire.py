@@ -437,7 +437,11 @@ class _Decoder:
         return length
 
     def value(self, depth: int) -> Any:
-        tag = self.byte()
+        position = self.pos
+        if position >= len(self.data):
+            raise DecodeError("the data ends in the middle of a value")
+        tag = self.data[position]
+        self.pos = position + 1
         read = _DECODERS.get(tag)
         if read is None:
             raise DecodeError(f"unknown tag {tag:#04x} at byte {self.pos - 1}")
@@ -522,20 +526,32 @@ def _decode_scalar(decoder: _Decoder, depth: int) -> np.generic:
 
 
 def _decode_array(decoder: _Decoder, depth: int) -> np.ndarray[Any, Any]:
-    dtype = decoder.dtype()
-    ndim = decoder.byte()
+    data, start = decoder.data, decoder.pos
+    if start + 2 > len(data):
+        raise DecodeError("the data ends in the middle of a value")
+    code, ndim = data[start], data[start + 1]
+    if code >= len(DTYPES):
+        raise DecodeError(f"unknown dtype code {code}")
     if ndim > MAX_NDIM:
         raise DecodeError(f"an array has {ndim} dimensions, more than {MAX_NDIM}")
-    shape = struct.unpack_from(f"<{ndim}Q", decoder.data, decoder.skip(8 * ndim))
-    nbytes: int = decoder.unpack(_U64)
+    layout = _ARRAY_HEADERS[ndim]
+    decoder.pos = start + 2
+    *dimensions, nbytes = layout.unpack_from(data, decoder.skip(layout.size))
+    shape = tuple(dimensions)
+    dtype = DTYPES[code]
     size = math.prod(shape)
     if size * dtype.itemsize != nbytes:
         raise DecodeError(f"an array of shape {shape} and dtype {dtype} cannot hold {nbytes} bytes")
-    flat = np.frombuffer(decoder.data, dtype, size, decoder.skip(nbytes))
-    _check_bools(dtype, flat)
+    flat = np.frombuffer(data, dtype, size, decoder.skip(nbytes))
+    if dtype.kind == "b":
+        _check_bools(dtype, flat)
     value = flat.reshape(shape).copy()
     decoder.complete.append(value)
     return value
+
+
+_ARRAY_HEADERS = tuple(struct.Struct(f"<{ndim}QQ") for ndim in range(MAX_NDIM + 1))
+"""An array's dimensions and byte count, by its number of dimensions."""
 
 
 def _check_bools(dtype: np.dtype[Any], values: np.ndarray[Any, Any]) -> None:
