@@ -8,8 +8,9 @@ exceptions, crashes, missing functions; no time-outs unless ``--timeouts``), the
 - the same for one ``pytest --json-report`` process per submission (``bench/baseline/``), as many at once as
   there are cores, on the first ``--baseline`` submissions of the set, and the ratio between the two;
 - the wall time of one cold ``grade`` of one file (median of 5);
-- the peak memory of one grading worker: its process, its fork server and the submission's processes,
-  resident set sizes summed (shared pages counted in each), sampled every 10 ms.
+- the peak memory of one grading worker: its process, its fork server and the submission's processes, as
+  proportional set sizes summed (what the worker costs) and resident set sizes summed (shared pages counted in
+  each process), sampled every 10 ms.
 
     python bench/batch.py [--sizes 100,1000,10000] [--baseline 100] [--timeouts 0]
 """
@@ -109,10 +110,13 @@ def cold_grade(path: Path, work: Path, runs: int = 5) -> float:
 
 
 class _MemoryProbe:
-    """Samples the resident memory of each grading worker's process tree while a batch runs."""
+    """Samples the memory of each grading worker's process tree while a batch runs: the resident set sizes
+    summed (pages shared between the processes counted in each) and the proportional set sizes summed (each
+    shared page divided among the processes sharing it: what the tree costs the machine)."""
 
     def __init__(self) -> None:
-        self.peak_bytes = 0
+        self.peak_rss = 0
+        self.peak_pss = 0
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -128,7 +132,9 @@ class _MemoryProbe:
     def _sample(self, root: int) -> None:
         while not self._done.wait(MEMORY_SAMPLE_S):
             for worker in _children(root):
-                self.peak_bytes = max(self.peak_bytes, sum(_rss(pid) for pid in _tree(worker)))
+                tree = list(_tree(worker))
+                self.peak_rss = max(self.peak_rss, sum(_memory(pid, "/proc/{}/status", "VmRSS:") for pid in tree))
+                self.peak_pss = max(self.peak_pss, sum(_memory(pid, "/proc/{}/smaps_rollup", "Pss:") for pid in tree))
 
 
 def _children(pid: int) -> list[int]:
@@ -145,11 +151,12 @@ def _tree(pid: int) -> Iterator[int]:
         yield from _tree(child)
 
 
-def _rss(pid: int) -> int:
+def _memory(pid: int, path: str, field: str) -> int:
+    """The size in bytes that the line starting with ``field`` of a /proc file about ``pid`` gives; 0 if gone."""
     try:
-        with open(f"/proc/{pid}/status") as file:
+        with open(path.format(pid)) as file:
             for line in file:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field):
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -186,7 +193,9 @@ def main() -> None:
               f"{baseline_rate:.2f} submissions/s")
         print(f"grade / pytest baseline: {grade_rate / baseline_rate:.1f}x faster")
         print(f"one cold grade of one file: {cold_grade(CORRECT, work):.3f} s (median of 5)")
-        print(f"peak memory per grading worker (its process tree, RSS summed): {memory.peak_bytes / 2**20:.0f} MiB")
+        print(f"peak memory per grading worker (its process, fork server and sandbox): "
+              f"{memory.peak_pss / 2**20:.0f} MiB proportional (PSS), {memory.peak_rss / 2**20:.0f} MiB resident "
+              "summed (shared pages counted in each process)")
         if len(sizes) > 1:
             smallest = min(sizes)
             growth = (1 / rates[largest]) / (1 / rates[smallest])

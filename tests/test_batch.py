@@ -286,6 +286,20 @@ def test_a_second_run_grades_nothing_again_but_writes_every_report(tmp_path: Pat
     assert len(gradings(tmp_path / "grades.db")) == 4
 
 
+def test_a_renamed_unchanged_file_keeps_its_grading_under_its_new_name(tmp_path: Path) -> None:
+    make_folder(tmp_path / "class", {"alice_1.py": CORRECT})
+    arguments = ("class", "-a", ASSIGNMENT, "-o", "out", "--db", "grades.db")
+    assert grade(*arguments, cwd=tmp_path).returncode == 0
+    (tmp_path / "class" / "alice_1.py").rename(tmp_path / "class" / "alice_final.py")
+
+    done = grade(*arguments, cwd=tmp_path)
+
+    assert done.returncode == 0, done.stderr
+    assert counts(done.stdout) == (1, 0, 1)
+    report = json.loads((tmp_path / "out" / "alice_final.json").read_text(encoding="utf-8"))
+    assert report["submission"]["path"] == str(Path("class") / "alice_final.py")
+
+
 def test_changing_one_file_regrades_exactly_that_one(tmp_path: Path) -> None:
     make_folder(tmp_path / "class", CLASS)
     arguments = ("class", "-a", ASSIGNMENT, "-o", "out", "--db", "grades.db")
