@@ -3,6 +3,11 @@
 Generates N submissions of ``rnn_step_by_step`` (60 % correct, 25 % with a bug, 15 % broken: syntax errors,
 exceptions, crashes, missing functions; no time-outs unless ``--timeouts``), then prints, in one run:
 
+Half the correct submissions are the reference code; the other half compute the same with the operations in
+another order (``ROUNDING_VARIANTS``), so that their results differ from the reference's in the last bits, as
+many real students' do, and take the grader's slower path of decoding and comparing within tolerance.
+
+
 - submissions per second for ``grade DIR -a rnn_step_by_step`` (default isolation, all cores, a fresh
   gradebook), for each size asked (default 100, 1,000 and 10,000), and the time per submission at each size;
 - the same for one ``pytest --json-report`` process per submission (``bench/baseline/``), as many at once as
@@ -44,12 +49,32 @@ ASSIGNMENT = "rnn_step_by_step"
 MEMORY_SAMPLE_S = 0.01
 
 
+ROUNDING_VARIANTS = {
+    "return e / e.sum(axis=0)": "return e * (1 / e.sum(axis=0))",
+    "a_next = np.tanh(Waa @ a_prev + Wax @ xt + ba)": "a_next = np.tanh(ba + (Wax @ xt + Waa @ a_prev))",
+    "dz = (1 - a_next**2) * da_next": "dz = da_next - da_next * a_next**2",
+    "dc = dc_next + da_next * ot * (1 - np.tanh(c_next) ** 2)":
+        "dc = dc_next + da_next * (ot * (1 - np.tanh(c_next) ** 2))",
+}
+"""Rewrites of the correct example that keep it correct but round differently: softmax (every forward
+function), the RNN cell forward and backward, the LSTM cell backward."""
+
+
+def rounding_variant() -> bytes:
+    source = CORRECT.read_text(encoding="utf-8")
+    for old, new in ROUNDING_VARIANTS.items():
+        assert old in source, old
+        source = source.replace(old, new)
+    return source.encode("utf-8")
+
+
 def generate(folder: Path, count: int, timeouts: int) -> list[Path]:
     """``count`` submission files in ``folder``, each with distinct content (a trailing comment), the
     ``timeouts`` that hang spread evenly among them."""
     folder.mkdir(parents=True)
     sources = [CORRECT] * 12 + MUTANTS[:5] + BROKEN[:3]
     hang_every = count // timeouts if timeouts else 0
+    variant = rounding_variant()
     paths = []
     for index in range(count):
         if hang_every and index % hang_every == hang_every - 1:
@@ -57,8 +82,11 @@ def generate(folder: Path, count: int, timeouts: int) -> list[Path]:
         else:
             source = sources[(index * 7) % len(sources)] if index % 20 else CORRECT
             source = MUTANTS[(index // 20) % len(MUTANTS)] if index % 20 in (3, 11) else source
+        content = source.read_bytes()
+        if source == CORRECT and index % 2:
+            source, content = Path("variant.py"), variant
         path = folder / f"s{index:05d}_{source.stem[:20]}.py"
-        path.write_bytes(source.read_bytes() + f"\n# submission {index}\n".encode())
+        path.write_bytes(content + f"\n# submission {index}\n".encode())
         paths.append(path)
     return paths
 

@@ -70,7 +70,9 @@ class _SandboxSession:
                 if self.load.fault is not None:
                     fault = self.load.fault
                     return results + [CallResult(None, fault, 0.0) for _ in checks[len(results):]]
-            results += self._worker.call_many(function, [check.arguments for check in checks[len(results):]])
+            rest = checks[len(results):]
+            results += self._worker.call_many(function, [check.arguments for check in rest],
+                                              [check.expected_encoding for check in rest])
             last = results[-1].fault
             if last is not None and last.kind is FaultKind.TIMEOUT:
                 break
@@ -176,6 +178,9 @@ class Grader:
             if outcome.fault is not None:
                 message = describe_fault(outcome.fault, info.source_lines)
                 results.append((_check_result(check, message, outcome.duration_s), True))
+                continue
+            if outcome.identical:
+                results.append((_check_result(check, "", outcome.duration_s), False))
                 continue
             mismatches = compare(
                 check.expected,

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, Call, Fixture, GradedFunction
+from grader.sandbox import wire
 from grader.sandbox.worker import encode_call
 
 CALL_SEED = 0
@@ -33,6 +34,9 @@ class PreparedCheck:
     expected: Any
     arguments: bytes
     """``call``'s arguments encoded for the sandbox, once for every submission."""
+    expected_encoding: bytes | None
+    """``expected`` as ``wire.encode`` writes it, or None where it cannot: a result sent as these very bytes
+    equals ``expected``, with no need to decode and compare it."""
 
 
 def load_solution(assignment: Assignment) -> ModuleType:
@@ -63,6 +67,13 @@ def prepare_checks(assignment: Assignment) -> dict[str, tuple[PreparedCheck, ...
     return {graded.name: _prepare_function(solution, graded) for graded in assignment.functions}
 
 
+def _encoding(value: Any) -> bytes | None:
+    try:
+        return wire.encode(value)
+    except wire.EncodeError:
+        return None
+
+
 def _prepare_function(solution: ModuleType, graded: GradedFunction) -> tuple[PreparedCheck, ...]:
     if not callable(getattr(solution, graded.name, None)):
         raise AssignmentError(f"the solution does not define {graded.name}()")
@@ -74,5 +85,5 @@ def _prepare_function(solution: ModuleType, graded: GradedFunction) -> tuple[Pre
             arguments = encode_call(call)
         except Exception as error:
             raise AssignmentError(f"fixture {fixture.name!r} of {graded.name} fails: {error!r}") from error
-        prepared.append(PreparedCheck(fixture=fixture, call=call, expected=expected, arguments=arguments))
+        prepared.append(PreparedCheck(fixture, call, expected, arguments, _encoding(expected)))
     return tuple(prepared)

@@ -16,10 +16,12 @@ import pytest
 
 from grader.feedback import describe_failing_dependency
 from grader.grading import Grader
+from grader.reference import prepare_checks
 from grader.registry import load_assignment
 from grader.report import Status
 from grader.report import TestResult as FunctionResult  # not a pytest test class
 from grader.sandbox.outcome import Limits
+from grader.sandbox.worker import Worker
 
 ASSIGNMENT = load_assignment("rnn_step_by_step")
 FUNCTIONS = [graded.name for graded in ASSIGNMENT.functions]
@@ -107,3 +109,18 @@ def test_feedback_names_the_likely_cause(grade: Callable[[Path], Results], stem:
     mutant = MUTANTS_DIR / f"{stem}.py"
     feedback = grade(mutant)[broken_function(mutant)].feedback
     assert CAUSE_HINTS[stem] in feedback.lower(), feedback
+
+
+ROUNDING_VARIANT = MUTANTS_DIR.parent / "correct_rounding_variant.py"
+"""The correct example with operations reordered (softmax, the RNN cell both ways, the LSTM cell backward):
+correct, but its results differ from the reference's in the last bits."""
+
+
+def test_a_correct_submission_that_rounds_differently_gets_full_marks(grade: Callable[[Path], Results]) -> None:
+    checks = prepare_checks(ASSIGNMENT)["rnn_forward"]
+    with Worker() as worker:
+        worker.load(ROUNDING_VARIANT)
+        results = worker.call_many("rnn_forward", [check.arguments for check in checks],
+                                   [check.expected_encoding for check in checks])
+    assert not any(result.identical for result in results)  # so it is decoded and compared within tolerance
+    assert all(result.status is Status.PASSED for result in grade(ROUNDING_VARIANT).values())

@@ -14,7 +14,7 @@ import pytest
 from grader.assignment import Call
 from grader.sandbox import forkserver, wire
 from grader.sandbox.outcome import Fault, FaultKind, Limits, LoadError, SandboxLevel
-from grader.sandbox.worker import Worker, WorkerStartError
+from grader.sandbox.worker import Worker, WorkerStartError, encode_call
 
 SUBMISSIONS = Path(__file__).parent / "submissions" / "worker"
 LIMITS = Limits(call_timeout_s=1.0, load_timeout_s=5.0, memory_bytes=512 * 1024**2, max_result_bytes=1024**2)
@@ -58,6 +58,16 @@ def is_running(pid: int) -> bool:
 def assert_reaped(pid: int) -> None:
     """Not even a zombie is left: the process table has no entry for ``pid`` (pids are not reused this soon)."""
     assert not Path(f"/proc/{pid}").exists()
+
+
+def test_a_result_sent_as_the_expected_bytes_is_marked_identical_and_not_decoded(start: Start) -> None:
+    worker = start("ok")
+    calls = [encode_call(Call(args=(1, 2))), encode_call(Call(args=(1.5, 2)))]
+    same, other = worker.call_many("add", calls, [wire.encode(3), wire.encode(3.0)])
+    assert (same.identical, same.value, same.fault) == (True, None, None)
+    assert (other.identical, other.value) == (False, 3.5)
+    unexpected = worker.call_many("add", calls[:1])[0]
+    assert (unexpected.identical, unexpected.value) == (False, 3)
 
 
 def test_values_come_back_with_their_types(start: Start) -> None:

@@ -128,3 +128,6 @@ class CallResult:
     value: Any
     fault: Fault | None
     duration_s: float
+    identical: bool = False
+    """The value was sent encoded exactly as the value the caller expected: equal to it, and not decoded
+    (``value`` is None)."""
