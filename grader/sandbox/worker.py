@@ -149,7 +149,8 @@ class Worker:
                 frame = self._guarded(
                     timeout, lambda deadline: wire.recv_frame(self._response_fd, max_bytes, deadline))
                 identical = index < len(expected) and _is_value(frame, expected[index])
-                value, fault = (None, None) if identical else self._guarded(timeout, lambda _: _parse_call(frame))
+                value, fault = (None, None) if identical else self._guarded(
+                    timeout, lambda _deadline, frame=frame: _parse_call(frame))
                 results.append(CallResult(value, fault, time.perf_counter() - started, identical))
                 started = time.perf_counter()
         except _Ended as ended:
