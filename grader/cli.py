@@ -28,7 +28,7 @@ from grader.gradebook import Gradebook, GradebookError, Policy, open_gradebook
 from grader.grading import Grader
 from grader.reference import AssignmentError
 from grader.registry import UnknownAssignment, load_assignment
-from grader.sandbox import forkserver, levels
+from grader.sandbox import levels
 from grader.sandbox.outcome import Limits, SandboxLevel
 from grader.sandbox.worker import WorkerStartError
 from grader.students import DEFAULT_ID_PATTERN, Roster, compile_id_pattern, load_roster
@@ -130,8 +130,7 @@ def grade(
             raise click.UsageError(f"cannot record {submission}: {found.unmatched[0].reason}")
         student = found.submissions[0].student
     gradebook = None if database is None else _open_gradebook(database)
-    forkserver.prestart()  # boots while the reference outputs are computed
-    grader = _grader(assignment, limits, sandbox)
+    grader = _grader(assignment, limits, sandbox, prestart=True)
     with _setup_errors(assignment_name), contextlib.ExitStack() as stack:
         try:
             report = grader.grade(submission)
@@ -228,10 +227,11 @@ def _open_gradebook(location: str) -> Gradebook:
         raise click.UsageError(str(error)) from error
 
 
-def _grader(assignment: Assignment, limits: Limits, sandbox: str) -> Grader:
-    """The grader of ``assignment``; warns when ``auto`` falls back to the basic sandbox."""
+def _grader(assignment: Assignment, limits: Limits, sandbox: str, prestart: bool = False) -> Grader:
+    """The grader of ``assignment``; warns when ``auto`` falls back to the basic sandbox. With ``prestart``, a
+    fork server boots while the reference outputs are computed."""
     with _setup_errors(assignment.name):
-        grader = Grader(assignment, limits, sandbox)
+        grader = Grader(assignment, limits, sandbox, prestart=prestart)
     if sandbox == "auto" and grader.isolation.level is SandboxLevel.BASIC:
         missing = levels.kernel_support().strict_missing
         click.echo(f"grade: warning: the strict sandbox is not available here ({missing}); "

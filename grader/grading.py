@@ -26,7 +26,7 @@ from grader.feedback_values import describe_mismatches
 from grader.provided import ProvidedHelperError, provided_source
 from grader.reference import AssignmentError, PreparedCheck, prepare_checks
 from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
-from grader.sandbox import levels
+from grader.sandbox import forkserver, levels
 from grader.sandbox.outcome import CallResult, FaultKind, Isolation, Limits, LoadResult, SandboxLevel
 from grader.sandbox.worker import Worker
 from grader.stubs import FunctionRegions, may_have_unfilled_regions, unfilled_regions
@@ -88,15 +88,22 @@ class Grader:
     ``sandbox`` is the level to run submissions at (``"strict"``, ``"basic"``), or ``"auto"`` for the best this
     kernel offers (see ``levels.resolve``: requiring strict where it is missing raises
     ``levels.SandboxUnavailable``). ``limits.cpu_time_s`` is raised, if need be, to cover loading and every
-    check at its time limit.
+    check at its time limit. With ``prestart``, a fork server for the submissions boots in the background while
+    the reference outputs are computed (for one submission; a batch's processes start their own).
     """
 
     def __init__(
-        self, assignment: Assignment, limits: Limits = Limits(), sandbox: SandboxLevel | str = "auto"
+        self,
+        assignment: Assignment,
+        limits: Limits = Limits(),
+        sandbox: SandboxLevel | str = "auto",
+        prestart: bool = False,
     ) -> None:
         self.assignment = assignment
         self.isolation: Isolation = levels.isolation(levels.resolve(sandbox))
         """The confinement every submission runs under."""
+        if prestart:
+            forkserver.prestart(namespaces=self.isolation.own_pid_namespace)
         self._checks = prepare_checks(assignment)
         calls = sum(len(checks) for checks in self._checks.values())
         cpu_time_s = max(limits.cpu_time_s, limits.load_timeout_s + calls * limits.call_timeout_s)

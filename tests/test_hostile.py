@@ -144,6 +144,7 @@ CATALOG: dict[str, Expected] = {
     "rnn_forward__thread_keeps_running": honest(),
     "lstm_cell_backward__child_ignores_sigterm": honest(),
     "rnn_forward__fork_bomb": refused(r"exceeded the limit of \d+ processes"),
+    "rnn_forward__renices_fork_server": refused("PermissionError: \\[Errno 13\\] Permission denied"),
     "lstm_backward__burns_cpu": refused(TIME_LIMIT),
     "lstm_backward__ignores_signals_and_loops": refused(TIME_LIMIT),
     "rnn_backward__memory_hog": refused("1024 MiB memory limit"),

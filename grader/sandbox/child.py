@@ -1,8 +1,8 @@
 """The process that runs a submission, forked by the fork server (``grader.sandbox.zygote``): isolate it, then
 hand over to the runner.
 
-The namespaces, limits and PID namespace come first (``confine.isolate``); Landlock and seccomp come last, in
-``runner.main``, once nothing more needs the grader's own files.
+The limits come first (``confine.isolate``); Landlock and seccomp come last, in ``runner.main``, once nothing
+more needs the grader's own files.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main(request_fd: int, response_fd: int, setup: confine.Setup, environment: M
     os.environ.update(environment)
     problem = None
     try:
-        confine.isolate(setup, request_fd, response_fd)
+        confine.isolate(setup)
     except OSError as error:
         problem = str(error)
     runner.main(request_fd, response_fd, setup, problem)

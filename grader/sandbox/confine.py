@@ -4,7 +4,7 @@ The process that runs a submission imports this module first, before numpy, so i
 library and ctypes. The probes (``landlock_abi``, ``probe_namespaces``, ``seccomp_supported``) leave the
 caller as it was; everything else confines the calling process for good:
 
-- ``isolate``: what ``Setup`` asks for before the imports: namespaces,
+- ``isolate``: what ``Setup`` asks for before the runner starts: namespaces,
   resource limits, the PID namespace (or else become the subreaper of orphaned descendants);
 - ``enter_namespaces``: a user namespace mapping the caller's uid and gid to themselves, a network namespace
   (no interface but a down loopback: no TCP, UDP or abstract Unix socket reaches out) and, optionally, a PID
@@ -15,8 +15,8 @@ caller as it was; everything else confines the calling process for good:
   read-only access to what Python needs, read-only access to the given files, full access to a scratch
   directory and nothing else; TCP bind and connect refused (ABI 4+); no signals to, nor abstract sockets of,
   processes outside the domain (ABI 6+);
-- ``enter_pid_namespace``: fork into the PID namespace, where the first child is its init and the second runs
-  on. When the init ends, the kernel kills every process of the namespace.
+- ``enter_namespaces`` is also how the fork server (``grader.sandbox.zygote``) puts itself, and so every
+  submission it forks, in user, network and PID namespaces of its own, where it is the init.
 """
 
 from __future__ import annotations
@@ -101,8 +101,14 @@ class Setup:
     landlock_abi: int | None
     """The Landlock ABI to confine the filesystem with; None for no confinement (the basic sandbox)."""
     namespaces: bool
-    """Enter user and network namespaces (this also makes ``processes`` count only the submission's own)."""
+    """The process runs in user and network namespaces of its own (so ``processes`` counts only the
+    submission's own processes): entered by the fork server, or by the process itself (``enter_namespaces``)."""
     pid_namespace: bool
+    """The process runs in the fork server's PID namespace, whose init is the server: it ends every process of
+    a submission, and reaps them."""
+    enter_namespaces: bool = False
+    """The process must enter the user and network namespaces itself: the kernel offers no PID namespace, so
+    the fork server has none."""
     process_cgroup: bool = False
     """The process starts in a pids cgroup capping ``processes`` (the fork server's, for root, whom
     ``RLIMIT_NPROC`` does not bind)."""
@@ -113,16 +119,14 @@ class Setup:
         return self.namespaces or self.process_cgroup
 
 
-def isolate(setup: Setup, request_fd: int, response_fd: int) -> None:
+def isolate(setup: Setup) -> None:
     """Everything ``setup`` asks for before the runner starts, in this order: the namespaces (the process limit
-    must count in the new user namespace), the resource limits, and last the fork into the PID namespace, or
-    else becoming the subreaper. ``restrict`` comes last, in the runner."""
-    if setup.namespaces:
-        enter_namespaces(setup.pid_namespace)
+    must count in the new user namespace), the resource limits, and, outside a PID namespace, becoming the
+    subreaper of orphaned descendants. ``restrict`` comes last, in the runner."""
+    if setup.enter_namespaces:
+        enter_namespaces(pid_namespace=False)
     limit_resources(setup)
-    if setup.pid_namespace:
-        enter_pid_namespace((request_fd, response_fd))
-    else:
+    if not setup.pid_namespace:
         become_subreaper()
 
 
@@ -138,8 +142,9 @@ def limit_resources(setup: Setup) -> None:
         (resource.RLIMIT_NOFILE, setup.open_files, setup.open_files),
         (resource.RLIMIT_CPU, cpu, cpu + 1),
     ]
-    if setup.namespaces:
-        limits.append((resource.RLIMIT_NPROC, setup.processes, setup.processes))
+    if setup.namespaces:  # in the fork server's PID namespace, the server is one of the user's processes
+        processes = setup.processes + (1 if setup.pid_namespace else 0)
+        limits.append((resource.RLIMIT_NPROC, processes, processes))
     for limit, soft, hard in limits:
         current = resource.getrlimit(limit)[1]
         if current != resource.RLIM_INFINITY:
@@ -189,7 +194,9 @@ class _Syscalls:
     """``socket`` and ``socketpair``: refused for ``AF_UNIX``."""
     refused: tuple[int, ...]
     """Refused outright: changes of metadata (mode, owner, times, extended attributes), which Landlock does not
-    control, and ``io_uring_setup``, whose requests would bypass the filter."""
+    control; ``io_uring_setup``, whose requests would bypass the filter; and changes of scheduling priority,
+    policy or CPU affinity, which the user may make to any of its processes, the fork server included, whose
+    next submissions would inherit them."""
     x32: bool
     """Whether the x32 ABI shares the architecture and must be refused by the syscall number's bit 30."""
 
@@ -199,15 +206,17 @@ _SECCOMP_ARCHES = {
         0xC000003E, sockets=(41, 53), x32=True,
         # chmod fchmod chown fchown lchown utime setxattr lsetxattr fsetxattr removexattr lremovexattr
         # fremovexattr utimes fchownat futimesat fchmodat utimensat io_uring_setup fchmodat2 setxattrat
-        # removexattrat
+        # removexattrat; setpriority sched_setparam sched_setscheduler sched_setaffinity ioprio_set
+        # sched_setattr
         refused=(90, 91, 92, 93, 94, 132, 188, 189, 190, 197, 198, 199, 235, 260, 261, 268, 280, 425, 452, 463,
-                 466),
+                 466, 141, 142, 144, 203, 251, 314),
     ),
     "aarch64": _Syscalls(
         0xC00000B7, sockets=(198, 199), x32=False,
         # setxattr lsetxattr fsetxattr removexattr lremovexattr fremovexattr fchmod fchmodat fchownat fchown
-        # utimensat io_uring_setup fchmodat2 setxattrat removexattrat
-        refused=(5, 6, 7, 14, 15, 16, 52, 53, 54, 55, 88, 425, 452, 463, 466),
+        # utimensat io_uring_setup fchmodat2 setxattrat removexattrat; setpriority sched_setparam
+        # sched_setscheduler sched_setaffinity ioprio_set sched_setattr
+        refused=(5, 6, 7, 14, 15, 16, 52, 53, 54, 55, 88, 425, 452, 463, 466, 140, 118, 119, 122, 30, 274),
     ),
 }
 
@@ -390,36 +399,6 @@ def _install_seccomp_filter() -> None:
     _call("prctl", _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.c_void_p(ctypes.addressof(buffer)), 0, 0)
 
 
-def enter_pid_namespace(close_fds: Sequence[int]) -> None:
-    """Fork into the PID namespace ``enter_namespaces`` prepared; return only in the process that runs on.
-
-    The caller stays outside and waits; its first child is the namespace's init, which reaps orphans and
-    waits for the second, which returns. Each waiter closes ``close_fds`` and ends as the process it waits for
-    ended: the init cannot end by a signal of its own, so it hands the status to the caller through a pipe.
-    """
-    status_read, status_write = os.pipe()
-    init = os.fork()
-    if init != 0:
-        for fd in (*close_fds, status_write):
-            os.close(fd)
-        _, status = os.waitpid(init, 0)
-        reported = os.read(status_read, 4)
-        _end_as(struct.unpack("=i", reported)[0] if len(reported) == 4 else status)
-    os.close(status_read)
-    die_with_parent(None)  # the parent is outside the namespace: its pid cannot be seen from within
-    worker = os.fork()
-    if worker == 0:
-        os.close(status_write)
-        return
-    for fd in close_fds:
-        os.close(fd)
-    while True:
-        pid, status = os.wait()
-        if pid == worker:
-            os.write(status_write, struct.pack("=i", status))
-            os._exit(0)
-
-
 def become_subreaper() -> None:
     """Adopt the caller's orphaned descendants, rather than the system's init."""
     _call("prctl", _PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
@@ -433,7 +412,7 @@ def die_with_parent(parent: int | None) -> None:
         os._exit(1)
 
 
-def _end_as(status: int) -> None:
+def end_as(status: int) -> None:
     """Exit with the exit code, or die of the signal, that wait status ``status`` reports."""
     code = os.waitstatus_to_exitcode(status)
     if code < 0:

@@ -34,7 +34,7 @@ _BOOTSTRAP = (
     "sys.path[0] = sys.argv[1]\n"
     "import grader.sandbox.zygote as zygote\n"
     "del sys.path[0]\n"
-    "zygote.main(int(sys.argv[2]), int(sys.argv[3]))\n"
+    "zygote.main(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == 'namespaces')\n"
 )
 """Run as ``python -s -c``. Not ``-I``: that would ignore ``PYTHONHASHSEED``. The environment is entirely ours
 and the bootstrap replaces the current directory's ``sys.path`` entry, so ``-s`` isolates as much."""
@@ -69,9 +69,13 @@ class Usage(NamedTuple):
 
 
 class ForkServer:
-    """A connection to one fork server process; thread-safe, one request at a time."""
+    """A connection to one fork server process; thread-safe, one request at a time.
 
-    def __init__(self) -> None:
+    With ``namespaces``, the server runs in user, network and PID namespaces of its own, as their init, and so
+    does every process it forks: ``end`` then kills all of them at once."""
+
+    def __init__(self, namespaces: bool = False) -> None:
+        self.namespaces = namespaces
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
@@ -93,8 +97,13 @@ class ForkServer:
     def wait(self, pid: int) -> tuple[int, Usage]:
         """Wait for the process ``pid`` that ``spawn`` started to end (kill it first, or know that it has ended),
         and reap it: its wait status and usage."""
-        answer = self._request({"wait": pid})
-        return int(answer["status"]), Usage(float(answer["cpu_s"]), int(answer["max_rss_bytes"]))
+        return _usage(self._request({"wait": pid}))
+
+    def end(self, pid: int) -> tuple[int, Usage]:
+        """Kill every process in the server's namespace but the server, the process ``pid`` that ``spawn``
+        started and all it started included, reap them, and give ``pid``'s wait status and usage (a server with
+        ``namespaces`` only)."""
+        return _usage(self._request({"end": pid}))
 
     def close(self) -> None:
         """Stop the server (the processes it forked die with it); idempotent."""
@@ -127,8 +136,8 @@ class ForkServer:
         """The setup to send, with the cgroup's limit set for it: its processes and this server."""
         if self._cgroup is None:
             return dataclasses.asdict(setup)
-        try:
-            cgroup.set_limit(self._cgroup, setup.processes + 1)
+        try:  # the submission's processes, and the server's (two with namespaces: one stays outside)
+            cgroup.set_limit(self._cgroup, setup.processes + (2 if self.namespaces else 1))
         except OSError as error:
             raise ForkServerError(f"cannot limit the processes of the fork server's cgroup: {error}") from error
         return dataclasses.asdict(dataclasses.replace(setup, process_cgroup=True))
@@ -148,7 +157,8 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid())],
+                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid()),
+                 "namespaces" if self.namespaces else "plain"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -186,18 +196,25 @@ class ForkServer:
             self._cgroup = None
 
 
+def _usage(answer: dict[str, Any]) -> tuple[int, Usage]:
+    return int(answer["status"]), Usage(float(answer["cpu_s"]), int(answer["max_rss_bytes"]))
+
+
 _idle: list[ForkServer] = []
 """This process's fork servers that no worker is using."""
 _idle_lock = threading.Lock()
 
 
-def acquire() -> ForkServer:
-    """A fork server for the caller alone until it gives it back with ``release``: an idle one of this process,
-    or a new one. A server serves one submission at a time, so that its pids cgroup caps just that one."""
+def acquire(namespaces: bool = False) -> ForkServer:
+    """A fork server (in namespaces of its own or not) for the caller alone until it gives it back with
+    ``release``: an idle one of this process, or a new one. A server serves one submission at a time, so that
+    its pids cgroup caps just that one, and ``end`` ends just that one's processes."""
     with _idle_lock:
-        if _idle:
-            return _idle.pop()
-    server = ForkServer()
+        for server in _idle:
+            if server.namespaces == namespaces:
+                _idle.remove(server)
+                return server
+    server = ForkServer(namespaces)
     server.start()
     return server
 
@@ -208,12 +225,12 @@ def release(server: ForkServer) -> None:
         _idle.append(server)
 
 
-def prestart() -> None:
-    """Have an idle server booting now, so that it is ready when the first submission comes."""
+def prestart(namespaces: bool = False) -> None:
+    """Have an idle server of that kind booting now, so that it is ready when the first submission comes."""
     with _idle_lock:
-        if _idle:
+        if any(server.namespaces == namespaces for server in _idle):
             return
-    release(acquire())
+    release(acquire(namespaces))
 
 
 def _forget_in_child() -> None:

@@ -59,6 +59,11 @@ class Isolation:
     processes: str
     """``"pid-namespace"`` (everything the submission starts dies with it) or ``"process-group"``."""
 
+    @property
+    def own_pid_namespace(self) -> bool:
+        """Whether submissions run in a PID namespace of their fork server's, apart from the grader's."""
+        return self.processes == "pid-namespace"
+
     def describe(self) -> str:
         """One line for people, e.g. ``"strict (Landlock ABI 7, no network, own PID namespace)"``."""
         if self.level is SandboxLevel.BASIC:

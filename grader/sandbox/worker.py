@@ -13,6 +13,7 @@ the sandbox level (``grader.sandbox.levels``) decides how closely it is confined
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
 import shutil
@@ -33,8 +34,6 @@ _START_TIMEOUT_S = 30.0
 _EXIT_GRACE_S = 1.0
 """How long a child that closed its end of the pipe gets to finish exiting."""
 _KILL_ROUNDS = 50
-_NAMESPACE_EXIT_S = 5.0
-"""How long the processes of a killed PID namespace may take to exit."""
 _MEMORY_FRACTION = 0.75
 """A child killed by a signal with a peak resident size above this part of the memory limit ran out of it."""
 _MAX_TEXT = 1000
@@ -104,6 +103,11 @@ class Worker:
         return not self._closed and self._ended is None
 
     @property
+    def in_pid_namespace(self) -> bool:
+        """Whether the child runs in the PID namespace of its fork server, which ends all its processes."""
+        return self.isolation.own_pid_namespace
+
+    @property
     def pid(self) -> int | None:
         """The child's process id, once started."""
         return self._pid
@@ -149,8 +153,8 @@ class Worker:
                 frame = self._guarded(
                     timeout, lambda deadline: wire.recv_frame(self._response_fd, max_bytes, deadline))
                 identical = index < len(expected) and _is_value(frame, expected[index])
-                value, fault = (None, None) if identical else self._guarded(
-                    timeout, lambda _deadline, frame=frame: _parse_call(frame))
+                value, fault = (None, None) if identical else self._guarded(timeout, functools.partial(
+                    _parse_response, frame))
                 results.append(CallResult(value, fault, time.perf_counter() - started, identical))
                 started = time.perf_counter()
         except _Ended as ended:
@@ -181,7 +185,7 @@ class Worker:
     def _start(self, submission: Path) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
         if self._server is None:
-            self._server, self._server_acquired = forkserver.acquire(), True
+            self._server, self._server_acquired = forkserver.acquire(self.in_pid_namespace), True
         server = self._server
         environment = {"HOME": str(self.scratch), "TMPDIR": str(self.scratch)}
         request_read, request_write = os.pipe()
@@ -224,7 +228,8 @@ class Worker:
             submission=str(submission),
             landlock_abi=isolation.landlock_abi,
             namespaces=isolation.network == "blocked",
-            pid_namespace=isolation.processes == "pid-namespace",
+            pid_namespace=self.in_pid_namespace,
+            enter_namespaces=isolation.network == "blocked" and not self.in_pid_namespace,
         )
 
     def _exchange(self, request: bytes, timeout: float, max_bytes: int, parse: Callable[[bytearray], T]) -> T:
@@ -258,16 +263,23 @@ class Worker:
 
     def _stop(self) -> None:
         """Kill the child with its process group and descendants, and reap it (if it is still running)."""
-        if self._pid is not None and self._returncode is None:
-            if not (self.isolation.processes == "pid-namespace" and _kill_namespace(self._pid)):
-                _kill_tree(self._pid)
+        if self._pid is None or self._returncode is not None:
+            return
+        assert self._server is not None
+        if self.in_pid_namespace:  # the server kills and reaps everything of the submission
+            self._collect(lambda server, pid: server.end(pid))
+        else:
+            _kill_tree(self._pid)
             self._reap()
 
     def _reap(self) -> None:
-        assert self._pid is not None
-        assert self._server is not None
+        self._collect(lambda server, pid: server.wait(pid))
+
+    def _collect(self, reap: Callable[[ForkServer, int], tuple[int, Usage]]) -> None:
+        """Record how the child ended, as ``reap`` gives it (``wait``, or ``end``)."""
+        assert self._pid is not None and self._server is not None
         try:
-            status, self._usage = self._server.wait(self._pid)
+            status, self._usage = reap(self._server, self._pid)
         except ForkServerError:  # the server is gone, and the child died with it: nothing is left to reap
             self._returncode, self._usage = -signal.SIGKILL, Usage(0.0, 0)
             return
@@ -301,6 +313,11 @@ def _parse_load(frame: bytearray) -> LoadResult:
 def _load_error(value: Any) -> LoadError:
     kind, message, line, column, defines = _fields(value, (str, str, _OPTIONAL_INT, _OPTIONAL_INT, tuple))
     return LoadError(_clip(kind), _clip(message), line, column, tuple(_clip(name) for name in _strings(defines)))
+
+
+def _parse_response(frame: bytearray, deadline: float) -> tuple[Any, Fault | None]:
+    """``_parse_call`` as a step of ``Worker._guarded`` (the frame is already in: the deadline is moot)."""
+    return _parse_call(frame)
 
 
 def _is_value(frame: bytearray, encoding: bytes | None) -> bool:
@@ -440,35 +457,6 @@ def _kill_tree(pid: int) -> None:
     for member in stopped:
         _signal(member, signal.SIGKILL)
     _await_death(stopped - {pid})
-
-
-def _kill_namespace(outer: int) -> bool:
-    """SIGKILL the PID namespace below ``outer`` (the process the fork server started), whose only child is the
-    namespace's init, and ``outer``; wait until none of the namespace's processes runs. False, having done
-    nothing, when there is no init to kill (the namespace is not set up yet, or /proc does not list children).
-
-    Killing the init kills every process of the namespace, which none can leave, and the init only ends once
-    they all have: no scan for descendants, no race with a fork.
-    """
-    try:
-        with open(f"/proc/{outer}/task/{outer}/children", "rb") as file:
-            children = file.read().split()
-    except OSError:
-        return False
-    if len(children) != 1:
-        return False
-    init = int(children[0])
-    try:
-        init_fd = os.pidfd_open(init)
-    except ProcessLookupError:
-        return False
-    try:
-        signal.pidfd_send_signal(init_fd, signal.SIGKILL)
-        _signal(outer, signal.SIGKILL)
-        select.select([init_fd], [], [], _NAMESPACE_EXIT_S)
-    finally:
-        os.close(init_fd)
-    return True
 
 
 def _members(root: int) -> set[int]:
