@@ -33,7 +33,7 @@ import os
 import select
 import struct
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -362,33 +362,6 @@ def decode(
         raise
     except Exception as error:
         raise DecodeError(f"malformed data ({type(error).__name__}: {error})") from None
-
-
-def decode_sequence(
-    data: bytes | bytearray | memoryview,
-    *,
-    max_depth: int = DEFAULT_MAX_DEPTH,
-    max_items: int = DEFAULT_MAX_ITEMS,
-) -> Iterator[Any]:
-    """The values that ``data``, encodings laid end to end, holds, decoded one by one as the iteration asks
-    (each with its own references); raise ``DecodeError`` for anything malformed, when reached.
-
-    >>> list(decode_sequence(encode("f") + encode((1, [2.5]))))
-    ['f', (1, [2.5])]
-    """
-    view = memoryview(data).cast("B")
-    position = 0
-    while position < len(view):
-        decoder = _Decoder(view, max_depth, max_items)
-        decoder.pos = position
-        try:
-            value = decoder.value(0)
-        except DecodeError:
-            raise
-        except Exception as error:
-            raise DecodeError(f"malformed data ({type(error).__name__}: {error})") from None
-        position = decoder.pos
-        yield value
 
 
 class _Decoder:
