@@ -72,6 +72,8 @@ def _dtype_table() -> tuple[np.dtype[Any], ...]:
 DTYPES = _dtype_table()
 """The array and scalar dtypes the encoding carries; an encoded dtype is an index into this tuple."""
 _DTYPE_CODES = {dtype.str: code for code, dtype in enumerate(DTYPES)}
+_ARRAY_CODES: dict[np.dtype[Any], int] = {dtype: code for code, dtype in enumerate(DTYPES)}
+"""The same, by dtype: equal dtypes (``int64`` and ``long``) share a code."""
 _SCALAR_CODES = {
     np.dtype(char).type: bytes((_DTYPE_CODES[np.dtype(char).str],))
     for char in np.typecodes["All"]
@@ -277,13 +279,14 @@ def _encode_dict(encoder: _Encoder, value: dict[Any, Any], depth: int) -> None:
 
 
 def _encode_array(encoder: _Encoder, value: np.ndarray[Any, Any], depth: int) -> None:
-    code = _DTYPE_CODES.get(value.dtype.str)
+    code = _ARRAY_CODES.get(value.dtype)
     if code is None:
         raise _Rejected(f"is a numpy array of dtype {value.dtype}; only arrays of numbers and bools can be sent")
-    header = b"a" + bytes((code, value.ndim)) + struct.pack(f"<{value.ndim}Q", *value.shape)
-    encoder.put(header + _U64.pack(value.nbytes), len(header) + 8)
-    encoder.check_room(value.nbytes)  # before a copy: a broadcast view can claim far more than it holds
-    encoder.put(value if value.flags.c_contiguous else value.copy(order="C"), value.nbytes)
+    ndim, nbytes = value.ndim, value.nbytes
+    header = bytes((97, code, ndim)) + _ARRAY_HEADERS[ndim].pack(*value.shape, nbytes)  # 97: "a"
+    encoder.check_room(len(header) + nbytes)  # before a copy: a broadcast view can claim far more than it holds
+    encoder.size += len(header) + nbytes
+    encoder.parts += (header, value if value.flags.c_contiguous else value.copy(order="C"))
 
 
 def _encode_scalar(encoder: _Encoder, value: np.generic, depth: int) -> None:
