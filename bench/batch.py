@@ -1,7 +1,7 @@
 """How fast a class is graded, against the usual way: one pytest process per submission.
 
 Generates N submissions of ``rnn_step_by_step`` (60 % correct, 25 % with a bug, 15 % broken: syntax errors,
-exceptions, crashes, missing functions; no time-outs unless ``--timeouts``), then prints, in one run:
+exceptions, crashes, missing functions; no time-outs), then prints, in one run:
 
 Half the correct submissions are the reference code; the other half compute the same with the operations in
 another order (``ROUNDING_VARIANTS``), so that their results differ from the reference's in the last bits, as
@@ -12,12 +12,14 @@ many real students' do, and take the grader's slower path of decoding and compar
   gradebook), for each size asked (default 100, 1,000 and 10,000), and the time per submission at each size;
 - the same for one ``pytest --json-report`` process per submission (``bench/baseline/``), as many at once as
   there are cores, on the first ``--baseline`` submissions of the set, and the ratio between the two;
+- the same for 1,000 submissions of which ``--hangs`` (default 5) loop forever in one function, each costing
+  that function's checks the 5 s time limit;
 - the wall time of one cold ``grade`` of one file (median of 5);
 - the peak memory of one grading worker: its process, its fork server and the submission's processes, as
   proportional set sizes summed (what the worker costs) and resident set sizes summed (shared pages counted in
   each process), sampled every 10 ms.
 
-    python bench/batch.py [--sizes 100,1000,10000] [--baseline 100] [--timeouts 0]
+    python bench/batch.py [--sizes 100,1000,10000] [--baseline 100] [--hangs 5]
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from grader.batch import default_jobs
+
 ROOT = Path(__file__).resolve().parent.parent
 CORRECT = ROOT / "examples" / "rnn_step_by_step" / "correct.py"
 MUTANTS = sorted((ROOT / "tests" / "submissions" / "rnn_step_by_step" / "mutants").glob("*.py"))
@@ -47,6 +51,7 @@ HANGS = FAULTS / "lstm_cell_forward__infinite_loop.py"
 BASELINE = ROOT / "bench" / "baseline" / "test_rnn_step_by_step.py"
 ASSIGNMENT = "rnn_step_by_step"
 MEMORY_SAMPLE_S = 0.01
+HANGS_SET = 1000
 
 
 ROUNDING_VARIANTS = {
@@ -91,11 +96,11 @@ def generate(folder: Path, count: int, timeouts: int) -> list[Path]:
     return paths
 
 
-def run_grade(folder: Path, work: Path, jobs: int, memory: _MemoryProbe | None = None) -> float:
+def run_grade(folder: Path, work: Path, jobs: int | None, memory: _MemoryProbe | None = None) -> float:
     """Seconds for ``grade`` to grade ``folder`` into a fresh gradebook."""
     database = work / f"gradebook-{time.monotonic_ns()}.db"
-    command = [sys.executable, "-m", "grader", str(folder), "-a", ASSIGNMENT, "-j", str(jobs), "--db", str(database),
-               "--format", "json"]
+    command = [sys.executable, "-m", "grader", str(folder), "-a", ASSIGNMENT, "--db", str(database), "--format", "json",
+               *(["-j", str(jobs)] if jobs else [])]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=work)
     if memory is not None:
@@ -195,26 +200,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100,1000,10000", help="batch sizes to time (default 100,1000,10000)")
     parser.add_argument("--baseline", type=int, default=100, help="submissions for the pytest baseline")
-    parser.add_argument("--timeouts", type=int, default=0, help="submissions that hang, in each batch")
-    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="processes (all cores)")
+    parser.add_argument("--hangs", type=int, default=5, help="submissions that hang, among 1,000 (default 5)")
+    parser.add_argument("--jobs", type=int, help="grading processes (default: grade's own, twice the cores)")
     arguments = parser.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",")]
     jobs = arguments.jobs
-    print(f"rnn_step_by_step, {jobs} jobs, {os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    cores = len(os.sched_getaffinity(0))
+    print(f"rnn_step_by_step, {jobs or default_jobs()} grading processes, {cores} cores, "
+          f"Python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="grade-bench-") as temporary:
         work = Path(temporary)
         memory = _MemoryProbe()
         rates = {}
         for size in sizes:
             folder = work / f"set-{size}"
-            generate(folder, size, arguments.timeouts)
+            generate(folder, size, 0)
             elapsed = run_grade(folder, work, jobs, memory if size == max(sizes) else None)
             rates[size] = size / elapsed
             print(f"grade, {size:>6} submissions: {elapsed:8.2f} s  {size / elapsed:7.1f} submissions/s  "
                   f"{1000 * elapsed / size:6.2f} ms per submission")
+        if arguments.hangs:
+            folder = work / "set-hangs"
+            generate(folder, HANGS_SET, arguments.hangs)
+            elapsed = run_grade(folder, work, jobs)
+            print(f"grade, {HANGS_SET} submissions, {arguments.hangs} of which hang: {elapsed:8.2f} s  "
+                  f"{HANGS_SET / elapsed:7.1f} submissions/s")
         largest = max(sizes)
         sample = sorted((work / f"set-{largest}").glob("*.py"))[: arguments.baseline]
-        baseline = run_baseline(sample, work, jobs)
+        baseline = run_baseline(sample, work, cores)
         baseline_rate = len(sample) / baseline
         grade_rate = rates[largest]
         print(f"pytest --json-report, one process per submission, {len(sample)} submissions: {baseline:.2f} s  "

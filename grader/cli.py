@@ -65,7 +65,7 @@ CLASS_CSV = "class.csv"
     help="strict: Landlock, seccomp and namespaces (exit status 3 where the kernel lacks them); basic: a "
     "separate process with limits; auto: strict where available, else basic with a warning.",
 )
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=default_jobs(), show_default="all cores",
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=default_jobs(), show_default="twice the cores",
               help="Submissions graded at once.")
 @click.option("--db", "database",
               help=f"The gradebook: a file or sqlite:/// URL. A batch records in {DEFAULT_GRADEBOOK} by default; "
