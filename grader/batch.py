@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
+from grader import __version__, interrupts
 from grader.atomic import write_text_atomically
 from grader.formats.json_format import dump_report
 from grader.gradebook import Gradebook
@@ -170,8 +170,9 @@ def grade_all(
 
     def record(submission: Submission, report: Report | None) -> None:
         if report is not None:
-            gradebook.record(submission.student, report)
-            keep(Graded(submission, report.to_dict(), regraded=True))
+            with interrupts.held():  # recorded and written out, or neither
+                gradebook.record(submission.student, report)
+                keep(Graded(submission, report.to_dict(), regraded=True))
 
     jobs_list = [(submission.path, submission.display_path) for submission in pending]
     try:

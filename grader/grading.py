@@ -48,7 +48,8 @@ class _Submission:
 
 
 class _SandboxSession:
-    """A worker holding the loaded submission, replaced by a fresh one after a fatal fault."""
+    """A worker holding the loaded submission (after ``start``), replaced by a fresh one after a fatal fault.
+    ``close`` it, whatever happens after it is made."""
 
     def __init__(self, submission: Path, limits: Limits, sandbox: SandboxLevel, preamble: str) -> None:
         self._submission = submission
@@ -56,7 +57,11 @@ class _SandboxSession:
         self._sandbox = sandbox
         self._preamble = preamble
         self._worker = Worker(limits, sandbox)
-        self.load: LoadResult = self._worker.load(submission, preamble)
+        self.load = LoadResult(frozenset())
+
+    def start(self) -> None:
+        """Load the submission in the worker."""
+        self.load = self._worker.load(self._submission, self._preamble)
 
     def run(self, function: str, checks: Sequence[PreparedCheck]) -> list[CallResult]:
         """One result per check, or fewer: they stop at a time-out, as the checks after it would time out too.
@@ -66,7 +71,7 @@ class _SandboxSession:
             if not self._worker.alive:
                 self._worker.close()
                 self._worker = Worker(self._limits, self._sandbox)
-                self.load = self._worker.load(self._submission, self._preamble)
+                self.start()
                 if self.load.fault is not None:
                     fault = self.load.fault
                     return results + [CallResult(None, fault, 0.0) for _ in checks[len(results):]]
@@ -125,6 +130,7 @@ class Grader:
         info = self._inspect(submission, display_path or str(submission))
         session = _SandboxSession(submission, self.limits, self.isolation.level, self._preamble)
         try:
+            session.start()
             results = [self._grade_function(session, graded, info) for graded in self.assignment.functions]
         finally:
             session.close()

@@ -18,6 +18,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -537,6 +538,32 @@ def test_kill_9_leaves_a_consistent_gradebook_that_a_rerun_completes(tmp_path: P
     assert sorted(path for _, path, _, _ in recorded) == [f"class/s{number:03d}_1.py" for number in range(1, 41)]
     assert len({digest for _, _, digest, _ in recorded}) == 40
     assert all(score == 100 for _, _, _, score in recorded)
+
+
+def test_ctrl_c_stops_the_batch_cleanly_and_keeps_what_was_graded(tmp_path: Path, many_copies: Path) -> None:
+    command = [sys.executable, "-m", "grader", "class", "-a", ASSIGNMENT, "-j", "2", "--db", "grades.db",
+               "-o", "reports"]
+    database = tmp_path / "grades.db"
+    scratch_before = set(Path(tempfile.gettempdir()).glob("grade-scratch-*"))
+    process = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while _committed(database) < 5:
+        assert process.poll() is None, "the batch ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no grading committed in time"
+        time.sleep(0.02)
+    helpers = _descendants(process.pid)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=30)
+
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1] == "grade: interrupted; every submission graded so far is in the gradebook"
+    assert "Traceback" not in stderr
+    assert not [pid for pid in helpers if _running(pid)], "processes of the interrupted grader are left running"
+    assert set(Path(tempfile.gettempdir()).glob("grade-scratch-*")) <= scratch_before, "scratch folders were left"
+    recorded = gradings(database)
+    assert 5 <= len(recorded) < 40
+    reports = sorted(path.name for path in (tmp_path / "reports").glob("*.json"))
+    assert reports == sorted(f"{Path(path).stem}.json" for _, path, _, _ in recorded)
 
 
 # --- usage errors ---------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+from grader import interrupts
 from grader.assignment import Call
 from grader.sandbox import confine, forkserver, levels, runner, wire
 from grader.sandbox.forkserver import ForkServer, ForkServerError, Usage
@@ -167,6 +168,10 @@ class Worker:
         directory; idempotent."""
         if self._closed:
             return
+        with interrupts.held():
+            self._close()
+
+    def _close(self) -> None:
         self._closed = True
         self._stop()
         for fd in (self._request_fd, self._response_fd):
@@ -184,7 +189,8 @@ class Worker:
             raise RuntimeError("the worker is closed")
 
     def _start(self, submission: Path) -> None:
-        self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
+        with interrupts.held():  # the scratch directory is known to ``close`` as soon as it exists
+            self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
         if self._server is None:
             self._server, self._server_acquired = forkserver.acquire(self.in_pid_namespace), True
         server = self._server
