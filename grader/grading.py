@@ -32,6 +32,8 @@ from grader.sandbox.worker import Worker
 from grader.stubs import FunctionRegions, may_have_unfilled_regions, unfilled_regions
 
 _SCORE_DIGITS = 4
+NOT_RUN_AFTER_TIMEOUT = "not run: an earlier check of this function ran out of time"
+"""The message of the checks that come after one that timed out: they would time out too."""
 LOAD_FAILED = "your file could not be loaded: "
 """How the feedback of every function starts when the submission's file could not be loaded at all."""
 
@@ -204,8 +206,7 @@ class Grader:
             public = check.fixture.visibility is Visibility.PUBLIC
             message = describe_mismatches(mismatches, reveal_values=public) if mismatches else ""
             results.append((_check_result(check, message, outcome.duration_s), False))
-        skipped = "not run: an earlier check of this function ran out of time"
-        results.extend((_check_result(rest, skipped), True) for rest in checks[len(outcomes):])
+        results.extend((_check_result(rest, NOT_RUN_AFTER_TIMEOUT), True) for rest in checks[len(outcomes):])
         return results
 
 
@@ -255,15 +256,19 @@ def _score(graded: GradedFunction, results: list[tuple[CheckResult, bool]], note
 
 
 def _summarize_failures(checks: Sequence[CheckResult]) -> str:
-    """How many checks failed, the first failure in full (a public one if any) and the names of the rest."""
-    failed = [check for check in checks if not check.passed]
+    """How many checks failed, the first failure in full (a public one if any), the names of the other checks
+    that failed, and of those not run after a time-out."""
+    failed = [check for check in checks if not check.passed and check.message != NOT_RUN_AFTER_TIMEOUT]
+    not_run = [check.name for check in checks if check.message == NOT_RUN_AFTER_TIMEOUT]
     first = next((check for check in failed if check.visibility == Visibility.PUBLIC.value), failed[0])
     label = f"{first.name} check" + (f" ({first.description})" if first.description else "")
-    lines = [f"{len(failed)} of {len(checks)} checks failed. In the {label}:", _indent(first.message)]
+    lines = [f"{len(failed) + len(not_run)} of {len(checks)} checks failed. In the {label}:", _indent(first.message)]
     others = [check.name for check in failed if check is not first]
     if others:
         same = all(check.message == first.message for check in failed)
         lines.append(("The same happens in: " if same else "Also failing: ") + ", ".join(others))
+    if not_run:
+        lines.append("Not run after the time-out: " + ", ".join(not_run))
     return "\n".join(lines)
 
 

@@ -158,3 +158,12 @@ def test_files_from_other_editors_load(grader: Grader, variant: str, tmp_path: P
     assert report.score == report.max_score
     kinds = {problem.kind for problem in report.load_problems}
     assert kinds == ({"UnicodeDecodeError"} if variant.endswith("without-cookie") else set())
+
+
+def test_checks_after_a_time_out_are_said_not_run(grader: Grader) -> None:
+    report = grader.grade(FAULTS / "lstm_cell_forward__infinite_loop.py")
+    feedback = next(test.feedback for test in report.tests if test.name == "lstm_cell_forward")
+    assert "5 of 5 checks failed. In the public check" in feedback
+    assert "exceeded the 1 s time limit" in feedback
+    assert "Not run after the time-out: hidden-1, hidden-2, hidden-3, hidden-4" in feedback
+    assert "Also failing" not in feedback
