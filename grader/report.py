@@ -92,10 +92,21 @@ class Report:
 def _plain(value: Any) -> Any:
     """``value`` with dataclasses as dicts and enums as their values, recursively (``dataclasses.asdict``
     without its deep copies, which the report's plain values do not need)."""
-    if is_dataclass(value):
-        return {item.name: _plain(getattr(value, item.name)) for item in fields(value)}
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _plain(getattr(value, name)) for name in names}
     if isinstance(value, tuple):
         return tuple(_plain(item) for item in value)
     if isinstance(value, enum.Enum):
         return value.value
     return value
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The field names of a dataclass, in order; None for any other type."""
+    if kind not in _FIELD_NAMES:
+        _FIELD_NAMES[kind] = tuple(item.name for item in fields(kind)) if is_dataclass(kind) else None
+    return _FIELD_NAMES[kind]
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}

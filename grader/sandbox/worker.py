@@ -331,7 +331,7 @@ def _parse_response(frame: bytearray, deadline: float) -> tuple[Any, Fault | Non
 def _is_value(frame: bytearray, encoding: bytes | None) -> bool:
     """Whether ``frame`` is a ``VALUE`` response holding exactly ``encoding``."""
     return (encoding is not None and len(frame) == len(encoding) + runner.KIND_BYTES
-            and frame[:1] == runner.VALUE and memoryview(frame)[1:] == encoding)
+            and frame.startswith(runner.VALUE) and frame.endswith(encoding))
 
 
 def _parse_call(frame: bytearray) -> tuple[Any, Fault | None]:
