@@ -6,7 +6,7 @@ that calls the faulty one may fail through it; then its feedback must point at t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -167,3 +167,11 @@ def test_checks_after_a_time_out_are_said_not_run(grader: Grader) -> None:
     assert "exceeded the 1 s time limit" in feedback
     assert "Not run after the time-out: hidden-1, hidden-2, hidden-3, hidden-4" in feedback
     assert "Also failing" not in feedback
+
+
+def test_a_training_loop_left_at_the_end_is_stopped_and_costs_nothing() -> None:
+    grader = Grader(load_assignment("rnn_step_by_step"), replace(LIMITS, load_timeout_s=2.0))
+    report = grader.grade(FAULTS / "top_level__training_loop_never_ends.py")
+    assert report.score == report.max_score
+    assert [(problem.kind, problem.message) for problem in report.load_problems] == [
+        ("TimeoutError", "still running after 1 s, the time for loading the file: stopped there")]

@@ -275,10 +275,36 @@ def test_exit_during_load_is_a_fatal_load_fault() -> None:
         assert not worker.alive
 
 
-def test_hang_during_load_times_out() -> None:
+def test_a_top_level_statement_running_too_long_is_stopped_and_the_rest_defined() -> None:
+    limits = Limits(load_timeout_s=2.0, memory_bytes=LIMITS.memory_bytes)
+    with Worker(limits) as worker:
+        started = time.monotonic()
+        loaded = worker.load(SUBMISSIONS / "trains_forever_on_load.py")
+        assert time.monotonic() - started < limits.load_timeout_s
+        assert loaded.fault is None and {"add", "later"} <= loaded.functions
+        stopped = "still running after 1 s, the time for loading the file: stopped there"
+        skipped = "not run: the time for loading the file was up"
+        assert loaded.errors[1:] == (
+            LoadError("TimeoutError", skipped, 17, None, ("history",)),
+            LoadError("TimeoutError", skipped, 18, None),
+        )
+        loop = loaded.errors[0]  # stopped on the loop's test or in its body, wherever the alarm found it
+        assert (loop.kind, loop.message, loop.line in (9, 10)) == ("TimeoutError", stopped, True)
+        assert worker.call("later", Call(args=(4,))).value == 8
+
+
+def test_a_file_that_only_hangs_loads_nothing_but_says_why() -> None:
     limits = Limits(load_timeout_s=1.0, memory_bytes=LIMITS.memory_bytes)
     with Worker(limits) as worker:
         loaded = worker.load(SUBMISSIONS / "hangs_on_load.py")
+    assert loaded.fault is None and not loaded.functions
+    assert [(error.kind, error.line) for error in loaded.errors] == [("TimeoutError", 1)]
+
+
+def test_a_hang_that_cannot_be_stopped_fails_the_load() -> None:
+    limits = Limits(load_timeout_s=1.0, memory_bytes=LIMITS.memory_bytes)
+    with Worker(limits) as worker:
+        loaded = worker.load(SUBMISSIONS / "ignores_alarm_on_load.py")
     assert loaded.fault == Fault(FaultKind.TIMEOUT, "exceeded the 1 s time limit", fatal=True)
 
 

@@ -7,7 +7,7 @@ byte and one encoded value:
 
     child -> parent   READY (nothing: once confined, before any student code runs)
                       or UNCONFINED (why the confinement failed; the process then exits)
-    parent -> child   LOAD  (path, preamble)           CALL   (function, [arguments, ...])
+    parent -> child   LOAD  (path, preamble, seconds)  CALL   (function, [arguments, ...])
     child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
 
 A ``CALL`` asks for one or more calls of a function, answered one ``VALUE`` or ``FAULT`` each, in order. It is
@@ -15,6 +15,8 @@ a pickle, as is each call's ``arguments``, ``(args, kwargs)``, unpickled only wh
 grader sends is trusted, and unpickling is quick. Everything the child sends is ``wire``-encoded, the only
 format the grader decodes.
 
+``seconds`` is the time the file's top level may take: a statement still running then is stopped, and of the
+statements after it only definitions and imports run, so that what the file defines is still graded.
 ``preamble`` is trusted course code (helpers the course gives students) run in the submission's namespace
 before the submission itself. ``load_errors`` are ``(kind, message, line, column, defines)`` and ``fault`` is
 ``(kind, message, exception_type, line, function)``, mirroring ``grader.sandbox.outcome``.
@@ -24,12 +26,14 @@ from __future__ import annotations
 import __future__
 
 import ast
+import contextlib
 import errno
 import io
 import os
 import pickle
 import random
 import re
+import signal
 import site
 import sys
 import tokenize
@@ -133,15 +137,21 @@ class _Session:
         else:
             raise ValueError(f"unknown request {kind!r}")
 
-    def load(self, path: str, preamble: str) -> bytes:
-        """Run ``preamble``, then the submission's top-level statements one by one; answer the callables defined
-        and what failed."""
+    def load(self, path: str, preamble: str, seconds: float) -> bytes:
+        """Run ``preamble``, then the submission's top-level statements within ``seconds``; answer the
+        callables defined and what failed."""
         module = types.ModuleType("submission")
         module.__file__ = path
         sys.modules["submission"] = module
         self.path, self.namespace = path, module.__dict__
         exec(compile(preamble, "<course helpers>", "exec"), self.namespace)
-        errors = _run_file(path, self.namespace)
+        clock = _LoadClock(seconds)
+        errors: list[LoadErrorTuple] = []
+        try:
+            with clock.running():
+                errors = _run_file(path, self.namespace, clock)
+        except _OutOfTime:  # the time was up just as the file had run: nothing was stopped
+            pass
         functions = tuple(
             name
             for name, value in self.namespace.items()
@@ -238,7 +248,41 @@ def _clip(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
+class _OutOfTime(BaseException):
+    """Raised in the top-level statement running when the time for loading the file is up. Not an
+    ``Exception``, so that an ``except Exception`` in the student's code lets it through."""
+
+
+_QUICK_STATEMENTS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+"""What still runs once the time for loading is up: what defines the functions to grade, quickly."""
+
+
+class _LoadClock:
+    """The time the file's top level has to run, and whether it is up."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[None]:
+        """Raise ``_OutOfTime`` in whatever runs ``seconds`` from now (an alarm: between bytecodes, or when a
+        blocking call is interrupted), unless the block has ended."""
+
+        def expire(number: int, frame: object) -> None:
+            self.expired = True
+            raise _OutOfTime(f"{self.seconds:g} s")
+
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _run_file(path: str, namespace: dict[str, Any], clock: _LoadClock) -> list[LoadErrorTuple]:
     """Run each top-level part of the file at ``path`` in ``namespace``; the errors of the parts that fail.
 
     A file that compiles runs as one module, which is quickest; when a statement of it raises, the statements
@@ -253,7 +297,7 @@ def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
     try:
         code = compile(text, path, "exec", dont_inherit=True)
     except _PARSE_ERRORS:
-        return errors + _run_units(_units(text, path), path, namespace)
+        return errors + _run_units(_units(text, path), path, namespace, clock)
     try:
         exec(code, namespace)
     except BaseException as error:
@@ -269,17 +313,24 @@ def _run_file(path: str, namespace: dict[str, Any]) -> list[LoadErrorTuple]:
         for unit in units[:failed]:
             flags |= _future_flags(unit) if isinstance(unit, ast.stmt) else 0
         errors.append(_failure(error, statement, path))
-        errors += _run_units(units[failed + 1 :], path, namespace, flags)
+        errors += _run_units(units[failed + 1 :], path, namespace, clock, flags)
     return errors
 
 
-def _run_units(units: list[Unit], path: str, namespace: dict[str, Any], flags: int = 0) -> list[LoadErrorTuple]:
-    """Run each statement of ``units`` in ``namespace``, compiled with the ``__future__`` flags so far; the
-    errors of the parts that fail or cannot run."""
+def _run_units(
+    units: list[Unit], path: str, namespace: dict[str, Any], clock: _LoadClock, flags: int = 0
+) -> list[LoadErrorTuple]:
+    """Run each statement of ``units`` in ``namespace``, compiled with the ``__future__`` flags so far, only
+    the quick ones once the ``clock`` has expired; the errors of the parts that fail or cannot run."""
     errors: list[LoadErrorTuple] = []
     for unit in units:
         if isinstance(unit, tuple):
             errors.append(unit)
+            continue
+        if clock.expired and not isinstance(unit, _QUICK_STATEMENTS):
+            defines = tuple(dict.fromkeys(_bound_names(unit)))
+            errors.append(("TimeoutError", "not run: the time for loading the file was up", unit.lineno, None,
+                           defines))
             continue
         flags |= _future_flags(unit)
         failure = _run_statement(unit, path, namespace, flags)
@@ -334,6 +385,9 @@ def _run_statement(
 def _failure(error: BaseException, statement: ast.stmt | None, path: str) -> LoadErrorTuple:
     """The load error of a top-level ``statement`` that raised ``error``."""
     _, exception_type, message = _classify(error)
+    if isinstance(error, _OutOfTime):
+        exception_type = "TimeoutError"
+        message = f"still running after {error}, the time for loading the file: stopped there"
     line, _ = _location(error.__traceback__, path)
     defines = () if statement is None else tuple(dict.fromkeys(_bound_names(statement)))
     return (exception_type, _clip(message), line or (statement.lineno if statement else None), None, defines)

@@ -33,6 +33,9 @@ from grader.sandbox.outcome import CallResult, Fault, FaultKind, Isolation, Limi
 
 _START_TIMEOUT_S = 30.0
 """How long the child may take to confine itself (not charged to the submission)."""
+_LOAD_MARGIN_S = 1.0
+"""How much of the load's time limit is kept for what comes after a top-level statement stopped for running
+too long: the definitions after it, and the answer."""
 _EXIT_GRACE_S = 1.0
 """How long a child that closed its end of the pipe gets to finish exiting."""
 _KILL_ROUNDS = 50
@@ -116,12 +119,15 @@ class Worker:
 
     def load(self, submission: Path, preamble: str = "") -> LoadResult:
         """Import ``submission`` in the child (started now if need be) within ``limits.load_timeout_s``, after
-        running ``preamble`` (trusted code, e.g. the helpers a course gives students) in its namespace."""
+        running ``preamble`` (trusted code, e.g. the helpers a course gives students) in its namespace. A
+        top-level statement still running a second before the limit is stopped, and only the definitions and
+        imports after it run: what the file defines is graded all the same."""
         self._check_open()
         path = Path(submission).resolve()
         if self._pid is None:
             self._start(path)
-        request = runner.LOAD + wire.encode((str(path), preamble))
+        seconds = max(self.limits.load_timeout_s - _LOAD_MARGIN_S, self.limits.load_timeout_s / 2)
+        request = runner.LOAD + wire.encode((str(path), preamble, seconds))
         try:
             max_bytes = wire.DEFAULT_MAX_BYTES + runner.KIND_BYTES
             return self._exchange(request, self.limits.load_timeout_s, max_bytes, _parse_load)
