@@ -73,7 +73,12 @@ class _Children:
             reported = os.read(reader, _PID.size)
         finally:
             os.close(reader)
-        host = _PID.unpack(reported)[0] if self.namespaced and len(reported) == _PID.size else pid
+        if not self.namespaced:
+            host = pid
+        elif len(reported) == _PID.size:
+            host = _PID.unpack(reported)[0]
+        else:  # it died first; reap_orphans will reap it
+            raise ChildProcessError("the forked process ended before it started")
         self.running[host] = pid
         return host
 
