@@ -82,7 +82,6 @@ def main(request_fd: int, response_fd: int, setup: confine.Setup, problem: str |
     if problem is not None:
         wire.send_frame(response_fd, UNCONFINED + wire.encode(problem))
         os._exit(1)
-    _hide_packages()
     session = _Session(setup)
     try:
         wire.send_frame(response_fd, READY)
@@ -103,13 +102,16 @@ class _HiddenPackages:
             raise ModuleNotFoundError(f"No module named {name!r}", name=name)
 
 
-def _hide_packages() -> None:
+def hide_packages() -> None:
     """Make the grader and the reference solutions unimportable: forget the grader's modules, drop its source
-    tree from ``sys.path`` unless that is a site-packages directory, and refuse the hidden names."""
+    tree from ``sys.path`` (and its finder) unless that is a site-packages directory, and refuse the hidden
+    names. The fork server does it once, before it forks any submission's process."""
     root = os.path.realpath(os.path.dirname(os.path.dirname(os.path.dirname(wire.__file__))))
     if root not in {os.path.realpath(directory) for directory in site.getsitepackages()}:
-        sys.path[:] = [entry for entry in sys.path if os.path.realpath(entry or ".") != root]
-    sys.path_importer_cache.clear()
+        dropped = [entry for entry in sys.path if os.path.realpath(entry or ".") == root]
+        sys.path[:] = [entry for entry in sys.path if entry not in dropped]
+        for entry in dropped:
+            sys.path_importer_cache.pop(entry, None)
     for name in [name for name in sys.modules if name.partition(".")[0] in HIDDEN_PACKAGES]:
         del sys.modules[name]
     sys.meta_path.insert(0, _HiddenPackages)

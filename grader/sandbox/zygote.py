@@ -129,11 +129,12 @@ def main(control_fd: int, parent: int, namespaces: bool) -> None:
     if namespaces:
         _enter_namespaces(control_fd)
     confine.become_subreaper()
-    from grader.sandbox import child  # and with it the runner and numpy: imported once, here
+    from grader.sandbox import child, runner  # and with them numpy: imported once, here
 
     children = _Children(namespaces)
     control = socket.socket(fileno=control_fd)
     confine.readable_paths()  # cached: computed once here rather than in every process forked
+    runner.hide_packages()
     gc.collect()
     gc.freeze()  # the forked processes' collections then leave these objects, and their shared pages, alone
     control.send(json.dumps({"ready": True}).encode())
