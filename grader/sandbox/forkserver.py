@@ -92,7 +92,10 @@ class ForkServer:
         its response pipe), confined as ``setup`` says, with ``ENVIRONMENT`` and ``environment``; its pid.
 
         The process is the server's child, not the caller's: ``wait`` reaps it."""
-        return int(self._request({"spawn": setup, "environment": {**ENVIRONMENT, **environment}}, fds)["pid"])
+        with self._lock:
+            self._ensure_running()
+            request = {"spawn": self._limit_processes(setup), "environment": {**ENVIRONMENT, **environment}}
+            return int(self._exchange(request, fds)["pid"])
 
     def wait(self, pid: int) -> tuple[int, Usage]:
         """Wait for the process ``pid`` that ``spawn`` started to end (kill it first, or know that it has ended),
@@ -110,24 +113,29 @@ class ForkServer:
         with self._lock:
             self._stop()
 
-    def _request(self, request: dict[str, Any], fds: Sequence[int] = ()) -> dict[str, Any]:
+    def _request(self, request: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
-            if self._control is None or self._process is None or self._process.poll() is not None:
-                self._stop()
-                self._start()
-            assert self._control is not None
-            setup = request.get("spawn")
-            if isinstance(setup, confine.Setup):
-                request["spawn"] = self._limit_processes(setup)
-            try:
-                if not self._ready:
-                    self._receive()
-                    self._ready = True
-                socket.send_fds(self._control, [json.dumps(request).encode()], list(fds))
-                answer = self._receive()
-            except (OSError, ValueError) as error:
-                self._stop()
-                raise ForkServerError(f"the fork server failed: {error}") from error
+            self._ensure_running()
+            return self._exchange(request)
+
+    def _ensure_running(self) -> None:
+        """Start a server if none runs, or the last one ended (the lock held)."""
+        if self._control is None or self._process is None or self._process.poll() is not None:
+            self._stop()
+            self._start()
+
+    def _exchange(self, request: dict[str, Any], fds: Sequence[int] = ()) -> dict[str, Any]:
+        """Send ``request`` (with ``fds``) to the running server and give its answer (the lock held)."""
+        assert self._control is not None
+        try:
+            if not self._ready:
+                self._receive()
+                self._ready = True
+            socket.send_fds(self._control, [json.dumps(request).encode()], list(fds))
+            answer = self._receive()
+        except (OSError, ValueError) as error:
+            self._stop()
+            raise ForkServerError(f"the fork server failed: {error}") from error
         if "error" in answer:
             raise ForkServerError(f"the fork server could not serve the request: {answer['error']}")
         return answer

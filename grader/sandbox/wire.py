@@ -71,11 +71,10 @@ def _dtype_table() -> tuple[np.dtype[Any], ...]:
 
 DTYPES = _dtype_table()
 """The array and scalar dtypes the encoding carries; an encoded dtype is an index into this tuple."""
-_DTYPE_CODES = {dtype.str: code for code, dtype in enumerate(DTYPES)}
-_ARRAY_CODES: dict[np.dtype[Any], int] = {dtype: code for code, dtype in enumerate(DTYPES)}
-"""The same, by dtype: equal dtypes (``int64`` and ``long``) share a code."""
+_DTYPE_CODES: dict[np.dtype[Any], int] = {dtype: code for code, dtype in enumerate(DTYPES)}
+"""The code of each dtype; equal dtypes (``int64`` and ``long``) share one."""
 _SCALAR_CODES = {
-    np.dtype(char).type: bytes((_DTYPE_CODES[np.dtype(char).str],))
+    np.dtype(char).type: bytes((_DTYPE_CODES[np.dtype(char)],))
     for char in np.typecodes["All"]
     if np.dtype(char).kind in "biufc"
 }
@@ -279,7 +278,7 @@ def _encode_dict(encoder: _Encoder, value: dict[Any, Any], depth: int) -> None:
 
 
 def _encode_array(encoder: _Encoder, value: np.ndarray[Any, Any], depth: int) -> None:
-    code = _ARRAY_CODES.get(value.dtype)
+    code = _DTYPE_CODES.get(value.dtype)
     if code is None:
         raise _Rejected(f"is a numpy array of dtype {value.dtype}; only arrays of numbers and bools can be sent")
     ndim, nbytes = value.ndim, value.nbytes
