@@ -133,7 +133,7 @@ class _Walk:
         for tolerance, items in self.deferred.items():
             expected = np.concatenate([np.asarray(item[1]).ravel() for item in items])
             got = np.concatenate([np.asarray(item[2]).ravel() for item in items])
-            if _all_close(expected, got, tolerance):
+            if all_close(expected, got, tolerance):
                 continue
             for number, expected_item, got_item, path in items:
                 mismatch = _compare_arrays(expected_item, got_item, path, tolerance)
@@ -179,6 +179,29 @@ def compare(
     for name, expected_item, got_item in zip(outputs, expected, got, strict=True):
         _compare_node(expected_item, got_item, name, walk)
     return walk.settle()
+
+
+def tolerances_used(
+    expected: Any, *, outputs: tuple[str, ...] | str, tolerance_for: Callable[[str], Tolerance]
+) -> set[Tolerance]:
+    """The tolerances ``compare`` applies to the floating-point and complex values of ``expected`` (its
+    arrays and numbers), for the same ``outputs`` and ``tolerance_for``."""
+    if isinstance(outputs, str):
+        named: Iterable[tuple[str, Any]] = [(outputs, expected)]
+    else:
+        named = zip(outputs, expected, strict=False)
+    return {tolerance_for(path) for name, value in named for path in _inexact_paths(value, name)}
+
+
+def _inexact_paths(value: Any, path: str) -> Iterable[str]:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _inexact_paths(item, _child_path(path, key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield from _inexact_paths(item, f"{path}[{index}]")
+    elif _family(value) in _VALUE_FAMILIES and np.asarray(value).dtype.kind in "fc":
+        yield path
 
 
 def _compare_node(expected: Any, got: Any, path: str, walk: _Walk) -> None:
@@ -296,7 +319,7 @@ def _compare_arrays(expected: Any, got: Any, path: str, tolerance: Tolerance) ->
                         hints=_dtype_hints(e.dtype.kind, g.dtype.kind))
     if e.dtype.kind in _EXACT_KINDS:
         wrong = e != g
-    elif _all_close(e, g, tolerance):
+    elif all_close(e, g, tolerance):
         return None
     else:
         wrong = ~_matches(e, g, tolerance)
@@ -307,7 +330,7 @@ def _compare_arrays(expected: Any, got: Any, path: str, tolerance: Tolerance) ->
                     hints=_value_hints(e, g, wrong, diff, tolerance))
 
 
-def _all_close(expected: Array, got: Array, tolerance: Tolerance) -> bool:
+def all_close(expected: Array, got: Array, tolerance: Tolerance) -> bool:
     """Whether every element is finite and within tolerance: the common case, decided with few operations
     (a NaN on either side, an infinity in ``got``, or an infinite bound from ``expected`` make it false)."""
     if expected.dtype.kind == "c" or got.dtype.kind == "c":

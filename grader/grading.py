@@ -79,7 +79,7 @@ class _SandboxSession:
                     return results + [CallResult(None, fault, 0.0) for _ in checks[len(results):]]
             rest = checks[len(results):]
             results += self._worker.call_many(function, [check.arguments for check in rest],
-                                              [check.expected_encoding for check in rest])
+                                              [check.accept for check in rest])
             last = results[-1].fault
             if last is not None and last.kind is FaultKind.TIMEOUT:
                 break
@@ -194,7 +194,7 @@ class Grader:
                 message = describe_fault(outcome.fault, info.source_lines)
                 results.append((_check_result(check, message, outcome.duration_s), True))
                 continue
-            if outcome.identical:
+            if outcome.matched:
                 results.append((_check_result(check, "", outcome.duration_s), False))
                 continue
             mismatches = compare(

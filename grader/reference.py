@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment, Call, Fixture, GradedFunction
-from grader.sandbox import wire
+from grader.assignment import Assignment, Call, Fixture, GradedFunction, Tolerance
+from grader.compare import tolerances_used
+from grader.expected import ExpectedEncoding
 from grader.sandbox.worker import encode_call
 
 CALL_SEED = 0
@@ -34,9 +36,14 @@ class PreparedCheck:
     expected: Any
     arguments: bytes
     """``call``'s arguments encoded for the sandbox, once for every submission."""
-    expected_encoding: bytes | None
-    """``expected`` as ``wire.encode`` writes it, or None where it cannot: a result sent as these very bytes
+    expected_encoding: ExpectedEncoding | None
+    """``expected`` as the sandbox encodes it, or None where it cannot: a result whose encoding it accepts
     equals ``expected``, with no need to decode and compare it."""
+
+    @property
+    def accept(self) -> Callable[[bytearray], bool] | None:
+        """What tells from a result's encoding that it is right (see ``ExpectedEncoding.matches``), if anything."""
+        return None if self.expected_encoding is None else self.expected_encoding.matches
 
 
 def load_solution(assignment: Assignment) -> ModuleType:
@@ -64,17 +71,13 @@ def run_reference(solution: ModuleType, function: str, call: Call) -> Any:
 def prepare_checks(assignment: Assignment) -> dict[str, tuple[PreparedCheck, ...]]:
     """Build every fixture and its expected output, keyed by graded function name."""
     solution = load_solution(assignment)
-    return {graded.name: _prepare_function(solution, graded) for graded in assignment.functions}
+    return {graded.name: _prepare_function(solution, graded, assignment.default_tolerance)
+            for graded in assignment.functions}
 
 
-def _encoding(value: Any) -> bytes | None:
-    try:
-        return wire.encode(value)
-    except wire.EncodeError:
-        return None
-
-
-def _prepare_function(solution: ModuleType, graded: GradedFunction) -> tuple[PreparedCheck, ...]:
+def _prepare_function(
+    solution: ModuleType, graded: GradedFunction, default_tolerance: Tolerance
+) -> tuple[PreparedCheck, ...]:
     if not callable(getattr(solution, graded.name, None)):
         raise AssignmentError(f"the solution does not define {graded.name}()")
     prepared = []
@@ -85,5 +88,7 @@ def _prepare_function(solution: ModuleType, graded: GradedFunction) -> tuple[Pre
             arguments = encode_call(call)
         except Exception as error:
             raise AssignmentError(f"fixture {fixture.name!r} of {graded.name} fails: {error!r}") from error
-        prepared.append(PreparedCheck(fixture, call, expected, arguments, _encoding(expected)))
+        tolerances = tolerances_used(expected, outputs=graded.outputs,
+                                     tolerance_for=lambda path: graded.tolerance_for(path, default_tolerance))
+        prepared.append(PreparedCheck(fixture, call, expected, arguments, ExpectedEncoding.of(expected, tolerances)))
     return tuple(prepared)

@@ -479,11 +479,8 @@ def may_have_unfilled_regions(submission_source: str, stub_source: str) -> bool:
 def _flatten(text: str) -> str:
     """``text`` without line continuations, comments (from a ``#`` to the end of its line, even one inside a
     string, as long as both sides are cut alike) and white space: equal token sequences flatten alike."""
-    return _WHITE_SPACE.sub("", _COMMENT.sub("", text.replace("\\\n", "")))
-
-
-_COMMENT = re.compile(r"#[^\n]*")
-_WHITE_SPACE = re.compile(r"\s+")
+    code = "".join(line.partition("#")[0] for line in text.replace("\\\n", "").split("\n"))
+    return "".join(code.split())
 
 
 @functools.lru_cache(maxsize=16)

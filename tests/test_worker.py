@@ -61,14 +61,21 @@ def assert_reaped(pid: int) -> None:
     assert not Path(f"/proc/{pid}").exists()
 
 
-def test_a_result_sent_as_the_expected_bytes_is_marked_identical_and_not_decoded(start: Start) -> None:
+def test_a_result_whose_encoding_is_accepted_is_marked_matched_and_not_decoded(start: Start) -> None:
     worker = start("ok")
     calls = [encode_call(Call(args=(1, 2))), encode_call(Call(args=(1.5, 2)))]
-    same, other = worker.call_many("add", calls, [wire.encode(3), wire.encode(3.0)])
-    assert (same.identical, same.value, same.fault) == (True, None, None)
-    assert (other.identical, other.value) == (False, 3.5)
+    seen: list[bytes] = []
+
+    def is_three(encoding: bytearray) -> bool:
+        seen.append(bytes(encoding))
+        return encoding == wire.encode(3)
+
+    same, other = worker.call_many("add", calls, [is_three, is_three])
+    assert seen == [wire.encode(3), wire.encode(3.5)]
+    assert (same.matched, same.value, same.fault) == (True, None, None)
+    assert (other.matched, other.value) == (False, 3.5)
     unexpected = worker.call_many("add", calls[:1])[0]
-    assert (unexpected.identical, unexpected.value) == (False, 3)
+    assert (unexpected.matched, unexpected.value) == (False, 3)
 
 
 def test_values_come_back_with_their_types(start: Start) -> None:

@@ -22,6 +22,7 @@ caller as it was; everything else confines the calling process for good:
 from __future__ import annotations
 
 import ctypes
+import functools
 import math
 import os
 import resource
@@ -306,16 +307,18 @@ def _add_rule(ruleset: int, path: str, rights: int) -> None:
         os.close(fd)
 
 
-def readable_paths() -> list[str]:
+@functools.cache
+def readable_paths() -> tuple[str, ...]:
     """What Python needs to read: its prefixes, its ``sys.path`` and the system's libraries, except the
-    grader's own files (the source tree it runs from, or its package and metadata in site-packages)."""
+    grader's own files (the source tree it runs from, or its package and metadata in site-packages). Computed
+    once per process: the fork server computes it for every process it forks."""
     hidden = _grader_paths()
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, *sys.path, *SYSTEM_PATHS]
     found: dict[str, None] = {}
     for candidate in candidates:
         if candidate and os.path.exists(candidate):
             found.update(dict.fromkeys(_outside(os.path.realpath(candidate), hidden)))
-    return list(found)
+    return tuple(found)
 
 
 def _grader_paths() -> list[str]:

@@ -133,6 +133,6 @@ class CallResult:
     value: Any
     fault: Fault | None
     duration_s: float
-    identical: bool = False
-    """The value was sent encoded exactly as the value the caller expected: equal to it, and not decoded
+    matched: bool = False
+    """The caller accepted the value's encoding as that of the value it expected: the value was not decoded
     (``value`` is None)."""

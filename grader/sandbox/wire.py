@@ -146,6 +146,19 @@ def encode(
     ...     print(error.path)
     result["cache"][1]
     """
+    return b"".join(encoded_parts(value, root=root, max_bytes=max_bytes, max_depth=max_depth, max_items=max_items))
+
+
+def encoded_parts(
+    value: Any,
+    *,
+    root: str = "value",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    max_items: int = DEFAULT_MAX_ITEMS,
+) -> list[Any]:
+    """``encode(value)`` in pieces, in order: bytes, and after each array's header the C-contiguous numpy array
+    whose raw data comes next. ``b"".join`` of them is the encoding."""
     if max_bytes > _MAX_LIMIT_BYTES:
         raise ValueError("max_bytes must be below 4 GiB")
     encoder = _Encoder(max_bytes, max_depth, max_items)
@@ -155,7 +168,7 @@ def encode(
         raise EncodeError(root + "".join(reversed(rejected.trail)), rejected.reason) from None
     except _Exceeded as exceeded:
         raise EncodeError(root, str(exceeded)) from None
-    return b"".join(encoder.parts)
+    return encoder.parts
 
 
 class _Encoder:

@@ -47,6 +47,8 @@ _DEAD_STATES = ("Z", "X")
 """/proc states of a process that runs no more: zombie, dead."""
 
 T = TypeVar("T")
+Accept = Callable[[bytearray], bool]
+"""Whether the encoding of a call's result is of the value expected (``Worker.call_many``)."""
 
 
 class WorkerStartError(RuntimeError):
@@ -139,14 +141,14 @@ class Worker:
         return self.call_many(function, [encode_call(call)])[0]
 
     def call_many(
-        self, function: str, calls: Sequence[bytes], expected: Sequence[bytes | None] = ()
+        self, function: str, calls: Sequence[bytes], accepts: Sequence[Accept | None] = ()
     ) -> list[CallResult]:
         """Call the submission's ``function`` once per item of ``calls`` (arguments from ``encode_call``), in
         order, each within ``limits.call_timeout_s``: one request for them all. The results, one per call, or
         fewer when a fatal fault ended the child (the last result then holds it, and the rest were not run).
 
-        ``expected[i]``, when given, is the encoding (``wire.encode``) of the value call ``i`` should return: a
-        result sent as exactly those bytes is not decoded, and is marked ``identical``."""
+        ``accepts[i]``, when given, tells from a result's encoding (``wire.encode``) whether it is right: a
+        result it accepts is not decoded, and is marked ``matched``."""
         self._check_open()
         if self._pid is None:
             raise RuntimeError("load a submission before calling its functions")
@@ -160,10 +162,10 @@ class Worker:
             for index in range(len(calls)):
                 frame = self._guarded(
                     timeout, lambda deadline: wire.recv_frame(self._response_fd, max_bytes, deadline))
-                identical = index < len(expected) and _is_value(frame, expected[index])
-                value, fault = (None, None) if identical else self._guarded(timeout, functools.partial(
+                matched = index < len(accepts) and _accepted(frame, accepts[index])
+                value, fault = (None, None) if matched else self._guarded(timeout, functools.partial(
                     _parse_response, frame))
-                results.append(CallResult(value, fault, time.perf_counter() - started, identical))
+                results.append(CallResult(value, fault, time.perf_counter() - started, matched))
                 started = time.perf_counter()
         except _Ended as ended:
             results.append(CallResult(None, ended.fault, time.perf_counter() - started))
@@ -334,10 +336,9 @@ def _parse_response(frame: bytearray, deadline: float) -> tuple[Any, Fault | Non
     return _parse_call(frame)
 
 
-def _is_value(frame: bytearray, encoding: bytes | None) -> bool:
-    """Whether ``frame`` is a ``VALUE`` response holding exactly ``encoding``."""
-    return (encoding is not None and len(frame) == len(encoding) + runner.KIND_BYTES
-            and frame.startswith(runner.VALUE) and frame.endswith(encoding))
+def _accepted(frame: bytearray, accept: Accept | None) -> bool:
+    """Whether ``frame`` is a ``VALUE`` response whose encoding ``accept`` accepts."""
+    return accept is not None and frame.startswith(runner.VALUE) and accept(frame[runner.KIND_BYTES:])
 
 
 def _parse_call(frame: bytearray) -> tuple[Any, Fault | None]:

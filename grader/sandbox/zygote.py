@@ -133,8 +133,8 @@ def main(control_fd: int, parent: int, namespaces: bool) -> None:
 
     children = _Children(namespaces)
     control = socket.socket(fileno=control_fd)
-    confine.readable_paths()  # cached: computed once here rather than in every process forked
     runner.hide_packages()
+    confine.readable_paths()  # cached: computed once here rather than in every process forked
     gc.collect()
     gc.freeze()  # the forked processes' collections then leave these objects, and their shared pages, alone
     control.send(json.dumps({"ready": True}).encode())
