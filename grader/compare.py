@@ -128,19 +128,30 @@ class _Walk:
 
     def settle(self) -> list[Mismatch]:
         """Every record in walk order, at most ``MAX_MISMATCHES``: the deferred values are compared all at once
-        per tolerance, and one by one only in a group that does not match as a whole."""
-        found = list(self.found)
+        per tolerance; in a group that does not match as a whole, the items that differ are found at once too,
+        and only those among the first ``MAX_MISMATCHES`` records are described."""
+        records: list[tuple[int, Mismatch | tuple[Any, Any, str, Tolerance]]] = list(self.found)
         for tolerance, items in self.deferred.items():
             expected = np.concatenate([np.asarray(item[1]).ravel() for item in items])
             got = np.concatenate([np.asarray(item[2]).ravel() for item in items])
             if all_close(expected, got, tolerance):
                 continue
-            for number, expected_item, got_item, path in items:
-                mismatch = _compare_arrays(expected_item, got_item, path, tolerance)
-                if mismatch is not None:
-                    found.append((number, mismatch))
-        found.sort(key=lambda item: item[0])
-        return [mismatch for _, mismatch in found[:MAX_MISMATCHES]]
+            wrong_so_far = np.concatenate([[0], np.cumsum(~_matches(expected, got, tolerance))])
+            sizes = np.array([np.size(item[1]) for item in items])
+            ends = np.cumsum(sizes)
+            wrong = wrong_so_far[ends] > wrong_so_far[ends - sizes]
+            records += [(number, (expected_item, got_item, path, tolerance))
+                        for (number, expected_item, got_item, path), differs in zip(items, wrong, strict=True)
+                        if differs]
+        records.sort(key=lambda record: record[0])
+        found = []
+        for _, record in records:
+            mismatch = record if isinstance(record, Mismatch) else _compare_arrays(*record)
+            if mismatch is not None:
+                found.append(mismatch)
+            if len(found) == MAX_MISMATCHES:
+                break
+        return found
 
 
 def compare(
