@@ -70,7 +70,8 @@ class GradedFunction:
     as the roots of output paths (``cache[2]``, ``gradients["dba"]``).
     ``calls`` lists the other graded functions this one uses, so that its feedback can point at them.
     ``tolerances`` overrides the assignment's default tolerance for outputs whose path starts with a key
-    (``{"caches": Tolerance(rtol=1e-4)}``).
+    (``{"caches": Tolerance(rtol=1e-4)}``); an argument graded after the call (``updates_in_place``,
+    ``leaves_unchanged``) is an output named after its parameter.
     """
 
     name: str
@@ -79,6 +80,12 @@ class GradedFunction:
     fixtures: Sequence[Fixture]
     calls: tuple[str, ...] = ()
     tolerances: Mapping[str, Tolerance] = field(default_factory=dict)
+    updates_in_place: tuple[str, ...] = ()
+    """Arguments (parameter names of the reference solution) the function must update in place, such as
+    ``("gradients",)``: after every call, their state is graded against the reference's after its call."""
+    leaves_unchanged: tuple[str, ...] = ()
+    """Arguments the function must not change: after every call, they are graded against their value before
+    it. The reference solution must leave them as they were."""
 
     def tolerance_for(self, path: str, default: Tolerance) -> Tolerance:
         """The tolerance of the output at ``path``: the longest matching override, else ``default``."""
