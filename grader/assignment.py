@@ -87,6 +87,11 @@ class GradedFunction:
     """Arguments the function must not change: after every call, they are graded against their value before
     it. The reference solution must leave them as they were."""
 
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """The arguments graded after each call: those updated in place, then those left unchanged."""
+        return self.updates_in_place + self.leaves_unchanged
+
     def tolerance_for(self, path: str, default: Tolerance) -> Tolerance:
         """The tolerance of the output at ``path``: the longest matching override, else ``default``."""
         best: tuple[int, Tolerance] = (-1, default)

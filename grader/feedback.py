@@ -111,3 +111,17 @@ def describe_failing_dependency(function: str, dependency: str) -> str:
     'rnn_forward calls your rnn_cell_forward, which fails its own checks: fix rnn_cell_forward first.'
     """
     return f"{function} calls your {dependency}, which fails its own checks: fix {dependency} first."
+
+
+def describe_argument_state(argument: str, must_update: bool) -> str:
+    """The first line of the feedback on an argument left in the wrong state by a call: one the function must
+    update in place, or one it must leave unchanged.
+
+    >>> describe_argument_state("gradients", must_update=True).split(":")[0]
+    '`gradients` is not as it should be after the call'
+    """
+    if must_update:
+        return (f"`{argument}` is not as it should be after the call: update the object you receive, in place "
+                "(a copy, or a new object you return, does not change it). After the call:")
+    return (f"Your function changed its argument `{argument}`, which it must leave as it was: work on a copy "
+            "(np.copy, .copy()) instead of changing it in place. After the call:")

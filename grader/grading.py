@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from grader import __version__
-from grader.assignment import Assignment, GradedFunction, Visibility
+from grader.assignment import Assignment, GradedFunction, Tolerance, Visibility
 from grader.compare import compare
 from grader.feedback import (
+    describe_argument_state,
     describe_failing_dependency,
     describe_fault,
     describe_missing,
@@ -34,6 +36,9 @@ from grader.stubs import FunctionRegions, may_have_unfilled_regions, unfilled_re
 _SCORE_DIGITS = 4
 NOT_RUN_AFTER_TIMEOUT = "not run: an earlier check of this function ran out of time"
 """The message of the checks that come after one that timed out: they would time out too."""
+MALFORMED_ANSWER = "the process running your code sent back an answer without the arguments after the call"
+"""A check's message when the answer of a function with watched arguments does not hold them (only a submission
+tampering with the grader's process can cause it)."""
 LOAD_FAILED = "your file could not be loaded: "
 """How the feedback of every function starts when the submission's file could not be loaded at all."""
 
@@ -197,17 +202,34 @@ class Grader:
             if outcome.matched:
                 results.append((_check_result(check, "", outcome.duration_s), False))
                 continue
-            mismatches = compare(
-                check.expected,
-                outcome.value,
-                outputs=graded.outputs,
-                tolerance_for=lambda path: graded.tolerance_for(path, self.assignment.default_tolerance),
-            )
-            public = check.fixture.visibility is Visibility.PUBLIC
-            message = describe_mismatches(mismatches, reveal_values=public) if mismatches else ""
+            message = self._judge(graded, check, outcome.value)
             results.append((_check_result(check, message, outcome.duration_s), False))
         results.extend((_check_result(rest, NOT_RUN_AFTER_TIMEOUT), True) for rest in checks[len(outcomes):])
         return results
+
+    def _judge(self, graded: GradedFunction, check: PreparedCheck, value: Any) -> str:
+        """What is wrong with ``value``, a call's result (and its watched arguments after it), or ``""``."""
+        def tolerance_for(path: str) -> Tolerance:
+            return graded.tolerance_for(path, self.assignment.default_tolerance)
+
+        reveal = check.fixture.visibility is Visibility.PUBLIC
+        result = value
+        after_state: tuple[Any, ...] = ()
+        if graded.watched:
+            if not (type(value) is tuple and len(value) == 2 and type(value[1]) is tuple
+                    and len(value[1]) == len(graded.watched)):
+                return MALFORMED_ANSWER
+            result, after_state = value
+        parts = []
+        mismatches = compare(check.expected, result, outputs=graded.outputs, tolerance_for=tolerance_for)
+        if mismatches:
+            parts.append(describe_mismatches(mismatches, reveal_values=reveal))
+        for name, expected, got in zip(graded.watched, check.expected_after, after_state, strict=True):
+            mismatches = compare(expected, got, outputs=name, tolerance_for=tolerance_for)
+            if mismatches:
+                parts += [describe_argument_state(name, must_update=name in graded.updates_in_place),
+                          describe_mismatches(mismatches, reveal_values=reveal)]
+        return "\n".join(parts)
 
 
 def _check_result(check: PreparedCheck, message: str, duration_s: float = 0.0) -> CheckResult:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, Call, Fixture, GradedFunction, Tolerance
-from grader.compare import tolerances_used
+from grader.compare import compare, tolerances_used
 from grader.expected import ExpectedEncoding
 from grader.sandbox.worker import encode_call
 
@@ -37,8 +38,11 @@ class PreparedCheck:
     arguments: bytes
     """``call``'s arguments encoded for the sandbox, once for every submission."""
     expected_encoding: ExpectedEncoding | None
-    """``expected`` as the sandbox encodes it, or None where it cannot: a result whose encoding it accepts
-    equals ``expected``, with no need to decode and compare it."""
+    """The expected result as the sandbox encodes it (``expected``, or ``(expected, expected_after)`` when the
+    function has watched arguments), or None where it cannot: a result whose encoding it accepts is right,
+    with no need to decode and compare it."""
+    expected_after: tuple[Any, ...] = ()
+    """The function's watched arguments (``GradedFunction.watched``) as the reference left them, in order."""
 
     @property
     def accept(self) -> Callable[[bytearray], bool] | None:
@@ -62,10 +66,18 @@ def load_solution(assignment: Assignment) -> ModuleType:
 
 def run_reference(solution: ModuleType, function: str, call: Call) -> Any:
     """Call the reference ``function`` on a private copy of ``call``'s inputs, as the child would."""
+    return _reference_call(solution, function, call, ())[0]
+
+
+def _reference_call(
+    solution: ModuleType, function: str, call: Call, watched: Sequence[int | str]
+) -> tuple[Any, tuple[Any, ...]]:
+    """``run_reference``'s result, and the ``watched`` arguments (positions, keyword names) after the call."""
     args = copy.deepcopy(call.args)
     kwargs = copy.deepcopy(dict(call.kwargs))
     np.random.seed(CALL_SEED)
-    return getattr(solution, function)(*args, **kwargs)
+    result = getattr(solution, function)(*args, **kwargs)
+    return result, tuple(args[key] if isinstance(key, int) else kwargs[key] for key in watched)
 
 
 def prepare_checks(assignment: Assignment) -> dict[str, tuple[PreparedCheck, ...]]:
@@ -80,15 +92,50 @@ def _prepare_function(
 ) -> tuple[PreparedCheck, ...]:
     if not callable(getattr(solution, graded.name, None)):
         raise AssignmentError(f"the solution does not define {graded.name}()")
+    def tolerance_for(path: str) -> Tolerance:
+        return graded.tolerance_for(path, default_tolerance)
+
     prepared = []
     for fixture in graded.fixtures:
         try:
             call = fixture.build(solution)
-            expected = run_reference(solution, graded.name, call)
-            arguments = encode_call(call)
+            watched = _watched_keys(solution, graded, call)
+            expected, after = _reference_call(solution, graded.name, call, watched)
+            arguments = encode_call(call, watched)
+        except AssignmentError:
+            raise
         except Exception as error:
             raise AssignmentError(f"fixture {fixture.name!r} of {graded.name} fails: {error!r}") from error
-        tolerances = tolerances_used(expected, outputs=graded.outputs,
-                                     tolerance_for=lambda path: graded.tolerance_for(path, default_tolerance))
-        prepared.append(PreparedCheck(fixture, call, expected, arguments, ExpectedEncoding.of(expected, tolerances)))
+        _check_left_unchanged(graded, fixture, call, watched, after)
+        tolerances = tolerances_used(expected, outputs=graded.outputs, tolerance_for=tolerance_for)
+        if watched:
+            tolerances |= tolerances_used(after, outputs=graded.watched, tolerance_for=tolerance_for)
+        encoding = ExpectedEncoding.of((expected, after) if watched else expected, tolerances)
+        prepared.append(PreparedCheck(fixture, call, expected, arguments, encoding, after))
     return tuple(prepared)
+
+
+def _watched_keys(solution: ModuleType, graded: GradedFunction, call: Call) -> tuple[int | str, ...]:
+    """Where each watched argument of ``graded`` is in ``call``: its position in the arguments, or its keyword."""
+    parameters = list(inspect.signature(getattr(solution, graded.name)).parameters)
+    keys: list[int | str] = []
+    for name in graded.watched:
+        if name in call.kwargs:
+            keys.append(name)
+        elif name in parameters and parameters.index(name) < len(call.args):
+            keys.append(parameters.index(name))
+        else:
+            raise AssignmentError(f"{graded.name}() watches the argument {name!r}, which its fixtures do not pass")
+    return tuple(keys)
+
+
+def _check_left_unchanged(
+    graded: GradedFunction, fixture: Fixture, call: Call, watched: Sequence[int | str], after: Sequence[Any]
+) -> None:
+    """Raise unless the reference left each argument of ``graded.leaves_unchanged`` exactly as it was."""
+    exact = Tolerance(rtol=0.0, atol=0.0)
+    for name, key, value in zip(graded.watched, watched, after, strict=True):
+        before = call.args[key] if isinstance(key, int) else call.kwargs[key]
+        if name in graded.leaves_unchanged and compare(before, value, outputs=name, tolerance_for=lambda _: exact):
+            raise AssignmentError(f"the reference {graded.name}() changes {name!r} in fixture {fixture.name!r}, "
+                                  "which the suite says it leaves unchanged")

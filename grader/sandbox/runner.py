@@ -11,7 +11,7 @@ byte and one encoded value:
     child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
 
 A ``CALL`` asks for one or more calls of a function, answered one ``VALUE`` or ``FAULT`` each, in order. It is
-a pickle, as is each call's ``arguments``, ``(args, kwargs)``, unpickled only when its turn comes: what the
+a pickle, as is each call's ``arguments``, ``(args, kwargs, watched)``, unpickled only when its turn comes: what the
 grader sends is trusted, and unpickling is quick. Everything the child sends is ``wire``-encoded, the only
 format the grader decodes.
 
@@ -134,8 +134,7 @@ class _Session:
         elif kind == CALL:
             function, calls = pickle.loads(body)
             for arguments in calls:
-                args, kwargs = pickle.loads(arguments)
-                yield self.call(function, args, kwargs)
+                yield self.call(function, *pickle.loads(arguments))
         else:
             raise ValueError(f"unknown request {kind!r}")
 
@@ -161,8 +160,12 @@ class _Session:
         )
         return LOADED + wire.encode((functions, tuple(errors)))
 
-    def call(self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
-        """Call ``function`` on fresh inputs with numpy and ``random`` seeded; answer its result or fault."""
+    def call(
+        self, function: str, args: tuple[Any, ...], kwargs: dict[str, Any], watched: tuple[int | str, ...] = ()
+    ) -> bytes:
+        """Call ``function`` on fresh inputs with numpy and ``random`` seeded; answer its result or fault. With
+        ``watched`` (positions in ``args``, names in ``kwargs``), the result is ``(return value, (each watched
+        argument after the call, ...))``."""
         target = self.namespace.get(function)
         if not callable(target):
             message = f"NameError: name {function!r} is not defined"
@@ -173,6 +176,8 @@ class _Session:
             result = target(*args, **kwargs)
         except BaseException as error:
             return FAULT + wire.encode(self.fault(error))
+        if watched:
+            result = (result, tuple(args[key] if isinstance(key, int) else kwargs[key] for key in watched))
         try:
             return VALUE + wire.encode(result, root="result", max_bytes=self.max_result_bytes)
         except wire.EncodeError as error:

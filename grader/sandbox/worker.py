@@ -311,11 +311,14 @@ class Worker:
         return _exit_fault(self._returncode, self._usage, self.limits)
 
 
-def encode_call(call: Call) -> bytes:
+def encode_call(call: Call, watched: Sequence[int | str] = ()) -> bytes:
     """The arguments of ``call`` as ``call_many`` takes them: pickled (the child trusts what the grader sends,
     and unpickles quickly), objects shared within them shared in the copy. Encode a call made many times
-    once."""
-    return pickle.dumps((tuple(call.args), dict(call.kwargs)), protocol=pickle.HIGHEST_PROTOCOL)
+    once.
+
+    With ``watched`` (positions in ``call.args``, names in ``call.kwargs``), the call's result is
+    ``(return value, (each watched argument as it is after the call, ...))``: how the function left them."""
+    return pickle.dumps((tuple(call.args), dict(call.kwargs), tuple(watched)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _parse_load(frame: bytearray) -> LoadResult:
