@@ -22,6 +22,7 @@ from grader import __version__
 from grader.assignment import Assignment
 from grader.atomic import write_text_atomically
 from grader.batch import default_jobs, find_submissions, grade_all
+from grader.catalog import catalog, render_catalog_json, render_catalog_text
 from grader.class_csv import write_class_csv
 from grader.formats import RENDERERS
 from grader.gradebook import Gradebook, GradebookError, Policy, open_gradebook
@@ -44,8 +45,10 @@ CLASS_CSV = "class.csv"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("submissions", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-a", "--assignment", "assignment_name", required=True, help="The assignment to grade against.")
+@click.argument("submissions", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-a", "--assignment", "assignment_name", help="The assignment to grade against (required).")
+@click.option("--list", "list_assignments", is_flag=True,
+              help="List the assignments, their graded functions, points and checks (in --format), and exit.")
 @click.option(
     "--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
     help="text for a person, json for machines (see the README for its schema); for a batch, of the summary.",
@@ -82,7 +85,8 @@ CLASS_CSV = "class.csv"
 @click.version_option(__version__, prog_name="grade")
 def grade(
     submissions: tuple[Path, ...],
-    assignment_name: str,
+    assignment_name: str | None,
+    list_assignments: bool,
     output_format: str,
     output: Path | None,
     timeout: float,
@@ -102,6 +106,14 @@ def grade(
     core, record each result in the gradebook (only what changed since the last run is graded again), and
     print a class summary.
     """
+    if list_assignments:
+        entries = catalog()
+        click.echo(render_catalog_json(entries) if output_format == "json" else render_catalog_text(entries), nl=False)
+        return
+    if not submissions:
+        raise click.UsageError("missing the SUBMISSIONS to grade (files or folders), or --list")
+    if assignment_name is None:
+        raise click.UsageError("missing option -a/--assignment (grade --list shows the assignments)")
     batch = len(submissions) > 1 or any(path.is_dir() for path in submissions)
     try:
         pattern = compile_id_pattern(id_pattern)
