@@ -52,12 +52,7 @@ def test_a_suite_that_fails_to_load_is_listed_with_its_error(monkeypatch: pytest
     assert "rnn_step_by_step: cannot be loaded (ImportError: no module named scipy)" in text
 
 
-@pytest.mark.parametrize(("arguments", "message"), [
-    ((), "missing the SUBMISSIONS"),
-    (("examples/rnn_step_by_step/correct.py",), "missing option -a/--assignment"),
-])
-def test_grading_without_submissions_or_assignment_is_a_usage_error(arguments: tuple[str, ...], message: str) -> None:
-    done = grade(*arguments)
+def test_grading_without_submissions_is_a_usage_error() -> None:
+    done = grade("-a", "rnn_step_by_step")
     assert done.returncode == 2
-    assert done.stderr.startswith("grade: error: ") and message in done.stderr
-    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr == "grade: error: missing the SUBMISSIONS to grade (files or folders), or --list\n"

@@ -117,7 +117,7 @@ def test_fail_under_sets_the_exit_status(threshold: str, status: int) -> None:
         ((SOLUTION, EXAMPLES, "-a", "rnn_step_by_step", "-o", "README.md"), "give a folder"),
         ((SOLUTION, EXAMPLES, "-a", "rnn_step_by_step", "-j", "0"), "--jobs"),
         ((SOLUTION, "-a", "no_such_assignment"), "unknown assignment 'no_such_assignment'; available: "),
-        ((SOLUTION,), "Missing option '-a'"),
+        ((SOLUTION,), "missing option -a/--assignment"),
         ((SOLUTION, "-a", "rnn_step_by_step", "--format", "xml"), "'xml' is not one of"),
         ((SOLUTION, "-a", "rnn_step_by_step", "--timeout", "0"), "--timeout"),
         ((SOLUTION, "-a", "rnn_step_by_step", "-o", "/no/such/folder/r.json"), "folder /no/such/folder does not"),
