@@ -126,10 +126,10 @@ class _Walk:
         self.visited += 1
         return self.visited
 
-    def settle(self) -> list[Mismatch]:
+    def settle(self, detailed: int) -> list[Mismatch]:
         """Every record in walk order, at most ``MAX_MISMATCHES``: the deferred values are compared all at once
         per tolerance; in a group that does not match as a whole, the items that differ are found at once too,
-        and only those among the first ``MAX_MISMATCHES`` records are described."""
+        and only those among the first ``detailed`` records get their values and hints worked out."""
         records: list[tuple[int, Mismatch | tuple[Any, Any, str, Tolerance]]] = list(self.found)
         for tolerance, items in self.deferred.items():
             expected = np.concatenate([np.asarray(item[1]).ravel() for item in items])
@@ -144,9 +144,15 @@ class _Walk:
                         for (number, expected_item, got_item, path), differs in zip(items, wrong, strict=True)
                         if differs]
         records.sort(key=lambda record: record[0])
-        found = []
+        found: list[Mismatch] = []
         for _, record in records:
-            mismatch = record if isinstance(record, Mismatch) else _compare_arrays(*record)
+            if isinstance(record, Mismatch):
+                mismatch: Mismatch | None = record
+            elif len(found) < detailed:
+                mismatch = _compare_arrays(*record)
+            else:
+                expected_item, got_item, path, _ = record
+                mismatch = Mismatch(path, MismatchKind.VALUE, _describe(expected_item), _describe(got_item))
             if mismatch is not None:
                 found.append(mismatch)
             if len(found) == MAX_MISMATCHES:
@@ -160,6 +166,7 @@ def compare(
     *,
     outputs: tuple[str, ...] | str,
     tolerance_for: Callable[[str], Tolerance],
+    detailed: int = MAX_MISMATCHES,
 ) -> list[Mismatch]:
     """The mismatches of ``got`` against ``expected``; empty when everything matches.
 
@@ -167,7 +174,8 @@ def compare(
     length and paths start with those names (``cache[2]``); with one name, paths start with it
     (``gradients["dba"]``). ``tolerance_for(path)`` gives the tolerance of a floating-point output; integer,
     bool and string values are compared exactly. At most ``MAX_MISMATCHES`` records are returned, in output
-    order. Raises ``ValueError`` when ``expected`` does not have the shape ``outputs`` declares.
+    order; past the first ``detailed``, the records of wrong floating-point values carry neither ``values``
+    nor ``hints``. Raises ``ValueError`` when ``expected`` does not have the shape ``outputs`` declares.
 
     >>> from grader.assignment import Tolerance
     >>> tolerance = lambda path: Tolerance()
@@ -180,7 +188,7 @@ def compare(
     walk = _Walk(tolerance_for)
     if isinstance(outputs, str):
         _compare_node(expected, got, outputs, walk)
-        return walk.settle()
+        return walk.settle(detailed)
     if not isinstance(expected, (list, tuple)) or len(expected) != len(outputs):
         raise ValueError(f"the reference returned {_describe(expected)}, not the {len(outputs)} outputs {outputs}")
     root = "(" + ", ".join(outputs) + ")"
@@ -189,7 +197,7 @@ def compare(
         return [problem]
     for name, expected_item, got_item in zip(outputs, expected, got, strict=True):
         _compare_node(expected_item, got_item, name, walk)
-    return walk.settle()
+    return walk.settle(detailed)
 
 
 def tolerances_used(

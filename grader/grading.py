@@ -24,7 +24,7 @@ from grader.feedback import (
     describe_missing,
     describe_unfilled,
 )
-from grader.feedback_values import describe_mismatches
+from grader.feedback_values import MAX_DETAILED, describe_mismatches
 from grader.provided import ProvidedHelperError, provided_source
 from grader.reference import AssignmentError, PreparedCheck, prepare_checks
 from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
@@ -221,11 +221,12 @@ class Grader:
                 return MALFORMED_ANSWER
             result, after_state = value
         parts = []
-        mismatches = compare(check.expected, result, outputs=graded.outputs, tolerance_for=tolerance_for)
+        mismatches = compare(check.expected, result, outputs=graded.outputs, tolerance_for=tolerance_for,
+                             detailed=MAX_DETAILED)
         if mismatches:
             parts.append(describe_mismatches(mismatches, reveal_values=reveal))
         for name, expected, got in zip(graded.watched, check.expected_after, after_state, strict=True):
-            mismatches = compare(expected, got, outputs=name, tolerance_for=tolerance_for)
+            mismatches = compare(expected, got, outputs=name, tolerance_for=tolerance_for, detailed=MAX_DETAILED)
             if mismatches:
                 parts += [describe_argument_state(name, must_update=name in graded.updates_in_place),
                           describe_mismatches(mismatches, reveal_values=reveal)]

@@ -437,3 +437,13 @@ def test_records_are_frozen() -> None:
     mismatch = only(1.0, 2.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         mismatch.path = "y"  # type: ignore[misc]
+
+
+def test_only_the_first_records_asked_for_are_detailed() -> None:
+    expected = {name: np.arange(1.0, 7.0).reshape(2, 3) for name in "abc"}
+    got = {name: value * 2 for name, value in expected.items()}
+    full = compare(expected, got, outputs="grads", tolerance_for=lambda path: Tolerance())
+    brief = compare(expected, got, outputs="grads", tolerance_for=lambda path: Tolerance(), detailed=1)
+    assert [(m.path, m.kind) for m in brief] == [(m.path, m.kind) for m in full]
+    assert brief[0] == full[0] and full[1].values is not None and full[1].hints
+    assert all(m.values is None and not m.hints for m in brief[1:])
