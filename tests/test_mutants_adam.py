@@ -12,19 +12,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_mutants_rnn_step_by_step import broken_function
+from mutant_catalog import Results, assert_catalog_covers, broken_function, cached_grading
 
-from grader.grading import Grader
 from grader.registry import load_assignment
 from grader.report import Status
-from grader.report import TestResult as FunctionResult  # not a pytest test class
-from grader.sandbox.outcome import Limits
 
 ASSIGNMENT = load_assignment("adam")
 FUNCTIONS = [graded.name for graded in ASSIGNMENT.functions]
 MUTANTS_DIR = Path(__file__).parent / "submissions" / "adam" / "mutants"
 MUTANTS = sorted(MUTANTS_DIR.glob("*.py"))
-MIN_MUTANTS_PER_FUNCTION = 3
 
 # Mutants whose numbers show a classic cause, and a word of the hint the feedback should then give.
 CAUSE_HINTS = {
@@ -32,21 +28,11 @@ CAUSE_HINTS = {
     "update_parameters_with_adam__squares_grads_in_place": "must leave as it was",
 }
 
-Results = dict[str, FunctionResult]
 
 
 @pytest.fixture(scope="module")
 def grade() -> Callable[[Path], Results]:
-    """Grades a submission once (later calls reuse the report): its test results by function name."""
-    grader = Grader(ASSIGNMENT, Limits(call_timeout_s=10))
-    reports: dict[Path, Results] = {}
-
-    def results(submission: Path) -> Results:
-        if submission not in reports:
-            reports[submission] = {test.name: test for test in grader.grade(submission).tests}
-        return reports[submission]
-
-    return results
+    return cached_grading(ASSIGNMENT)
 
 
 def test_the_solution_scores_full_marks(grade: Callable[[Path], Results]) -> None:
@@ -67,13 +53,7 @@ def test_the_stub_scores_zero_with_not_implemented_feedback(grade: Callable[[Pat
 
 
 def test_catalog_covers_every_graded_function() -> None:
-    counts = {function: 0 for function in FUNCTIONS}
-    for mutant in MUTANTS:
-        assert broken_function(mutant) in counts, f"{mutant.name} does not name a graded function"
-        assert "\n# Bug: " in mutant.read_text(encoding="utf-8"), f"{mutant.name} does not say what its bug is"
-        counts[broken_function(mutant)] += 1
-    assert all(count >= MIN_MUTANTS_PER_FUNCTION for count in counts.values()), counts
-
+    assert_catalog_covers(ASSIGNMENT, MUTANTS)
 
 def test_every_named_mutant_exists() -> None:
     assert set(CAUSE_HINTS) <= {mutant.stem for mutant in MUTANTS}

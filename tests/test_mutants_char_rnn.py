@@ -14,20 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from mutant_catalog import Results, assert_catalog_covers, broken_function, cached_grading, callers
 
 from grader.assignment import Visibility
 from grader.feedback import describe_failing_dependency
-from grader.grading import Grader
 from grader.registry import load_assignment
 from grader.report import Status
-from grader.report import TestResult as FunctionResult  # not a pytest test class
-from grader.sandbox.outcome import Limits
 
 ASSIGNMENT = load_assignment("char_rnn")
 FUNCTIONS = [graded.name for graded in ASSIGNMENT.functions]
 SUBMISSIONS = Path(__file__).parent / "submissions" / "char_rnn"
 MUTANTS = sorted((SUBMISSIONS / "mutants").glob("*.py"))
-MIN_MUTANTS_PER_FUNCTION = 3
 
 CAUGHT_BY_ARGUMENTS_AFTER_THE_CALL = {
     "update_parameters__returns_a_new_dict": "`parameters` is not as it should be after the call",
@@ -44,47 +41,15 @@ CAUSE_HINTS = {
     "optimize__last_state_one_step_late": "keyerror",
 }
 
-Results = dict[str, FunctionResult]
-
-
-def broken_function(mutant: Path) -> str:
-    """The graded function a mutant's bug is in: its file name's prefix."""
-    return mutant.stem.split("__", 1)[0]
-
-
-def callers(function: str) -> set[str]:
-    """The graded functions that call ``function``, directly or through other graded functions."""
-    found: set[str] = set()
-    frontier = {function}
-    while frontier:
-        frontier = {graded.name for graded in ASSIGNMENT.functions
-                    if set(graded.calls) & frontier and graded.name not in found}
-        found |= frontier
-    return found
 
 
 @pytest.fixture(scope="module")
 def grade() -> Callable[[Path], Results]:
-    """Grades a submission once (later calls reuse the report): its test results by function name."""
-    grader = Grader(ASSIGNMENT, Limits(call_timeout_s=10))
-    reports: dict[Path, Results] = {}
-
-    def results(submission: Path) -> Results:
-        if submission not in reports:
-            reports[submission] = {test.name: test for test in grader.grade(submission).tests}
-        return reports[submission]
-
-    return results
+    return cached_grading(ASSIGNMENT)
 
 
 def test_catalog_covers_every_graded_function() -> None:
-    counts = {function: 0 for function in FUNCTIONS}
-    for mutant in MUTANTS:
-        assert broken_function(mutant) in counts, f"{mutant.name} does not name a graded function"
-        assert "\n# Bug: " in mutant.read_text(encoding="utf-8"), f"{mutant.name} does not say what its bug is"
-        counts[broken_function(mutant)] += 1
-    assert all(count >= MIN_MUTANTS_PER_FUNCTION for count in counts.values()), counts
-
+    assert_catalog_covers(ASSIGNMENT, MUTANTS)
 
 def test_every_named_mutant_exists() -> None:
     assert set(CAUSE_HINTS) | set(CAUGHT_BY_ARGUMENTS_AFTER_THE_CALL) <= {mutant.stem for mutant in MUTANTS}
@@ -101,7 +66,7 @@ def test_mutant_fails_in_the_function_it_breaks_only(grade: Callable[[Path], Res
     results = grade(mutant)
     assert set(results) == set(FUNCTIONS)
     target = broken_function(mutant)
-    dependents = callers(target)
+    dependents = callers(ASSIGNMENT, target)
     for name, result in results.items():
         if name in dependents and result.score < result.max_score:
             on_the_way = set(ASSIGNMENT.function(name).calls) & (dependents | {target})

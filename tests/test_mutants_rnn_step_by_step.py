@@ -13,21 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from mutant_catalog import Results, assert_catalog_covers, broken_function, cached_grading, callers
 
 from grader.feedback import describe_failing_dependency
-from grader.grading import Grader
 from grader.reference import PreparedCheck, prepare_checks
 from grader.registry import load_assignment
 from grader.report import Status
-from grader.report import TestResult as FunctionResult  # not a pytest test class
-from grader.sandbox.outcome import Limits
 from grader.sandbox.worker import Worker
 
 ASSIGNMENT = load_assignment("rnn_step_by_step")
 FUNCTIONS = [graded.name for graded in ASSIGNMENT.functions]
 MUTANTS_DIR = Path(__file__).parent / "submissions" / "rnn_step_by_step" / "mutants"
 MUTANTS = sorted(MUTANTS_DIR.glob("*.py"))
-MIN_MUTANTS_PER_FUNCTION = 3
 
 # Mutants whose numbers show a classic cause, and a word of the hint the feedback should then give.
 CAUSE_HINTS = {
@@ -42,47 +39,15 @@ CAUSE_HINTS = {
     "rnn_backward__dx_one_step_early": "loop index",
 }
 
-Results = dict[str, FunctionResult]
-
-
-def broken_function(mutant: Path) -> str:
-    """The graded function a mutant's bug is in: its file name's prefix."""
-    return mutant.stem.split("__", 1)[0]
-
-
-def callers(function: str) -> set[str]:
-    """The graded functions that call ``function``, directly or through other graded functions."""
-    found: set[str] = set()
-    frontier = {function}
-    while frontier:
-        frontier = {graded.name for graded in ASSIGNMENT.functions
-                    if set(graded.calls) & frontier and graded.name not in found}
-        found |= frontier
-    return found
 
 
 @pytest.fixture(scope="module")
 def grade() -> Callable[[Path], Results]:
-    """Grades a submission once (later calls reuse the report): its test results by function name."""
-    grader = Grader(ASSIGNMENT, Limits(call_timeout_s=10))
-    reports: dict[Path, Results] = {}
-
-    def results(submission: Path) -> Results:
-        if submission not in reports:
-            reports[submission] = {test.name: test for test in grader.grade(submission).tests}
-        return reports[submission]
-
-    return results
+    return cached_grading(ASSIGNMENT)
 
 
 def test_catalog_covers_every_graded_function() -> None:
-    counts = {function: 0 for function in FUNCTIONS}
-    for mutant in MUTANTS:
-        assert broken_function(mutant) in counts, f"{mutant.name} does not name a graded function"
-        assert "\n# Bug: " in mutant.read_text(encoding="utf-8"), f"{mutant.name} does not say what its bug is"
-        counts[broken_function(mutant)] += 1
-    assert all(count >= MIN_MUTANTS_PER_FUNCTION for count in counts.values()), counts
-
+    assert_catalog_covers(ASSIGNMENT, MUTANTS)
 
 def test_every_hinted_mutant_exists() -> None:
     assert set(CAUSE_HINTS) <= {mutant.stem for mutant in MUTANTS}
@@ -93,7 +58,7 @@ def test_mutant_fails_in_the_function_it_breaks_only(grade: Callable[[Path], Res
     results = grade(mutant)
     assert set(results) == set(FUNCTIONS)
     target = broken_function(mutant)
-    dependents = callers(target)
+    dependents = callers(ASSIGNMENT, target)
     for name, result in results.items():
         if name == target or name in dependents:
             assert result.score < result.max_score, f"{name} got full marks"
