@@ -31,6 +31,11 @@ def normalized_inputs(seed: int, reference: ModuleType) -> Call:
     return Call(args=(np.random.RandomState(seed).randn(4, 3),))
 
 
+def accumulate_inputs(seed: int, reference: ModuleType) -> Call:
+    rng = np.random.RandomState(seed)
+    return Call(args=({"sum": rng.randn(2, 2)}, rng.randn(2, 2)))
+
+
 def fixtures(build: Callable[[int, ModuleType], Call]) -> list[Fixture]:
     return [Fixture("public", Visibility.PUBLIC, partial(build, 1)),
             Fixture("hidden-1", Visibility.HIDDEN, partial(build, 2))]
@@ -47,6 +52,8 @@ def assignment(tmp_path_factory: pytest.TempPathFactory) -> Assignment:
                            updates_in_place=("parameters",)),
             GradedFunction("normalized", points=1, outputs="y", fixtures=fixtures(normalized_inputs),
                            leaves_unchanged=("x",)),
+            GradedFunction("accumulate", points=1, outputs="totals", fixtures=fixtures(accumulate_inputs),
+                           updates_in_place=("totals",)),
         ],
     )
 
@@ -71,7 +78,7 @@ def test_updating_a_copy_fails_with_feedback_on_the_argument(assignment: Assignm
     assert status is Status.FAILED
     assert "`parameters` is not as it should be after the call" in feedback
     assert 'parameters["W"]' in feedback
-    assert results["normalized"][0] is Status.PASSED
+    assert results["normalized"][0] is results["accumulate"][0] is Status.PASSED
 
 
 def test_changing_an_input_fails_even_with_the_right_result(assignment: Assignment) -> None:
@@ -80,7 +87,7 @@ def test_changing_an_input_fails_even_with_the_right_result(assignment: Assignme
     assert status is Status.FAILED
     assert "changed its argument `x`" in feedback
     assert "has wrong values" in feedback and feedback.count("has wrong values") == 1  # the argument, not `y`
-    assert results["scale"][0] is Status.PASSED
+    assert results["scale"][0] is results["accumulate"][0] is Status.PASSED
 
 
 def test_the_watched_arguments_come_back_after_the_call(assignment: Assignment) -> None:
@@ -105,3 +112,10 @@ def test_watching_an_argument_the_fixtures_do_not_pass_is_an_assignment_error(as
     broken = replace(assignment, functions=[replace(assignment.functions[1], leaves_unchanged=("z",))])
     with pytest.raises(AssignmentError, match="watches the argument 'z'"):
         prepare_checks(broken)
+
+
+def test_a_wrong_update_of_what_the_function_returns_is_described_once(assignment: Assignment) -> None:
+    results = grade(assignment, "accumulate__adds_twice")
+    status, feedback = results["accumulate"]
+    assert status is Status.FAILED
+    assert feedback.count('totals["sum"]') == 1 and "after the call" not in feedback

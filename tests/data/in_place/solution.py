@@ -18,3 +18,11 @@ def normalized(x):
     y = x / np.abs(x).sum()
     ### END CODE HERE ###
     return y
+
+
+def accumulate(totals, x):
+    """Add ``x`` to ``totals["sum"]`` in place, and return ``totals``."""
+    ### START CODE HERE ###
+    totals["sum"] += x
+    ### END CODE HERE ###
+    return totals

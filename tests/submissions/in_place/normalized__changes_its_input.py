@@ -20,3 +20,11 @@ def normalized(x):
     y = x
     ### END CODE HERE ###
     return y
+
+
+def accumulate(totals, x):
+    """Add ``x`` to ``totals["sum"]`` in place, and return ``totals``."""
+    ### START CODE HERE ###
+    totals["sum"] += x
+    ### END CODE HERE ###
+    return totals
