@@ -17,7 +17,6 @@ import re
 import string
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +45,8 @@ FIXTURES = [(graded, fixture) for graded in ASSIGNMENT.functions for fixture in 
 FIXTURE_IDS = [f"{graded.name}-{fixture.name}" for graded, fixture in FIXTURES]
 PARAMETERS = ("Wax", "Waa", "Wya", "b", "by")
 CLIPPED = ("dWax", "dWaa", "dWya", "db", "dby")
-MODEL_SECONDS = 1.5
-"""A generous bound on one reference ``model`` call of the suite (each takes about 0.1 s)."""
+MAX_MODEL_ITERATIONS = 1000
+MAX_MODEL_HIDDEN_UNITS = 20
 
 
 @pytest.fixture(scope="module")
@@ -322,11 +321,11 @@ def test_the_hidden_fixtures_reach_the_edge_cases(reference: ModuleType) -> None
 
 
 @pytest.mark.parametrize("fixture", ASSIGNMENT.function("model").fixtures, ids=lambda fixture: fixture.name)
-def test_model_fixtures_are_fast(reference: ModuleType, fixture: Fixture) -> None:
-    call = fixture.build(reference)
-    started = time.perf_counter()
-    run_reference(reference, "model", call)
-    assert time.perf_counter() - started < MODEL_SECONDS
+def test_model_fixtures_train_a_small_network_briefly(reference: ModuleType, fixture: Fixture) -> None:
+    """What keeps grading ``model`` fast (a tenth of a second per check here): few iterations of a small
+    network, before the first sampling round after the start (every 2000 iterations)."""
+    kwargs = fixture.build(reference).kwargs
+    assert kwargs["num_iterations"] <= MAX_MODEL_ITERATIONS and kwargs["n_a"] <= MAX_MODEL_HIDDEN_UNITS
 
 
 def test_a_model_fixture_runs_through_its_examples_more_than_once(reference: ModuleType) -> None:
