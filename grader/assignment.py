@@ -61,6 +61,15 @@ class Fixture:
     """Shown to students with the check's result, e.g. ``"n_x=4, n_a=6, n_y=3, m=1"``."""
 
 
+def public_then_hidden(checks: Sequence[tuple[InputBuilder, str]]) -> list[Fixture]:
+    """Fixtures from ``(build, description)`` pairs, in order: the first is the public check, named ``public``;
+    the others are hidden, named ``hidden-1``, ``hidden-2``, ..."""
+    (public, public_text), *hidden = checks
+    return [Fixture("public", Visibility.PUBLIC, public, public_text)] + [
+        Fixture(f"hidden-{k}", Visibility.HIDDEN, build, text) for k, (build, text) in enumerate(hidden, start=1)
+    ]
+
+
 @dataclass(frozen=True)
 class GradedFunction:
     """A function students implement, its points and the fixtures it is checked on.

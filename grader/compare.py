@@ -200,6 +200,12 @@ def compare(
     return walk.settle(detailed)
 
 
+def same_values(first: Any, second: Any) -> bool:
+    """Whether ``compare`` finds nothing between two values with no tolerance at all: the same structure, types
+    and numbers."""
+    return not compare(first, second, outputs="value", tolerance_for=lambda path: _EXACT)
+
+
 def tolerances_used(
     expected: Any, *, outputs: tuple[str, ...] | str, tolerance_for: Callable[[str], Tolerance]
 ) -> set[Tolerance]:

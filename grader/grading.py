@@ -16,7 +16,7 @@ from typing import Any
 
 from grader import __version__
 from grader.assignment import Assignment, GradedFunction, Tolerance, Visibility
-from grader.compare import compare
+from grader.compare import compare, same_values
 from grader.feedback import (
     describe_argument_state,
     describe_failing_dependency,
@@ -40,7 +40,6 @@ MALFORMED_ANSWER = "the process running your code sent back an answer without th
 """A check's message when the answer of a function with watched arguments does not hold them (only a submission
 tampering with the grader's process can cause it)."""
 LOAD_FAILED = "your file could not be loaded: "
-_EXACT = Tolerance(rtol=0.0, atol=0.0)
 """How the feedback of every function starts when the submission's file could not be loaded at all."""
 
 
@@ -227,18 +226,13 @@ class Grader:
         if mismatches:
             parts.append(describe_mismatches(mismatches, reveal_values=reveal))
         for name, expected, got in zip(graded.watched, check.expected_after, after_state, strict=True):
-            if parts and name in graded.updates_in_place and _same_state(got, result, name):
+            if parts and name in graded.updates_in_place and same_values(got, result):
                 continue  # the argument updated is what the function returns: its mistakes are described above
             mismatches = compare(expected, got, outputs=name, tolerance_for=tolerance_for, detailed=MAX_DETAILED)
             if mismatches:
                 parts += [describe_argument_state(name, must_update=name in graded.updates_in_place),
                           describe_mismatches(mismatches, reveal_values=reveal)]
         return "\n".join(parts)
-
-
-def _same_state(first: Any, second: Any, name: str) -> bool:
-    """Whether two decoded values are exactly equal, structure and numbers."""
-    return not compare(first, second, outputs=name, tolerance_for=lambda path: _EXACT)
 
 
 def _check_result(check: PreparedCheck, message: str, duration_s: float = 0.0) -> CheckResult:

@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 
 from grader.assignment import Assignment, Call, Fixture, GradedFunction, Tolerance
-from grader.compare import compare, tolerances_used
+from grader.compare import same_values, tolerances_used
 from grader.expected import ExpectedEncoding
+from grader.sandbox import runner
 from grader.sandbox.worker import encode_call
 
 CALL_SEED = 0
@@ -77,7 +78,7 @@ def _reference_call(
     kwargs = copy.deepcopy(dict(call.kwargs))
     np.random.seed(CALL_SEED)
     result = getattr(solution, function)(*args, **kwargs)
-    return result, tuple(args[key] if isinstance(key, int) else kwargs[key] for key in watched)
+    return result, runner.picked(args, kwargs, tuple(watched))
 
 
 def prepare_checks(assignment: Assignment) -> dict[str, tuple[PreparedCheck, ...]]:
@@ -92,6 +93,7 @@ def _prepare_function(
 ) -> tuple[PreparedCheck, ...]:
     if not callable(getattr(solution, graded.name, None)):
         raise AssignmentError(f"the solution does not define {graded.name}()")
+
     def tolerance_for(path: str) -> Tolerance:
         return graded.tolerance_for(path, default_tolerance)
 
@@ -133,9 +135,8 @@ def _check_left_unchanged(
     graded: GradedFunction, fixture: Fixture, call: Call, watched: Sequence[int | str], after: Sequence[Any]
 ) -> None:
     """Raise unless the reference left each argument of ``graded.leaves_unchanged`` exactly as it was."""
-    exact = Tolerance(rtol=0.0, atol=0.0)
-    for name, key, value in zip(graded.watched, watched, after, strict=True):
-        before = call.args[key] if isinstance(key, int) else call.kwargs[key]
-        if name in graded.leaves_unchanged and compare(before, value, outputs=name, tolerance_for=lambda _: exact):
+    before = runner.picked(tuple(call.args), dict(call.kwargs), tuple(watched))
+    for name, old, new in zip(graded.watched, before, after, strict=True):
+        if name in graded.leaves_unchanged and not same_values(old, new):
             raise AssignmentError(f"the reference {graded.name}() changes {name!r} in fixture {fixture.name!r}, "
                                   "which the suite says it leaves unchanged")

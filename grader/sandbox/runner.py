@@ -177,7 +177,7 @@ class _Session:
         except BaseException as error:
             return FAULT + wire.encode(self.fault(error))
         if watched:
-            result = (result, tuple(args[key] if isinstance(key, int) else kwargs[key] for key in watched))
+            result = (result, picked(args, kwargs, watched))
         try:
             return VALUE + wire.encode(result, root="result", max_bytes=self.max_result_bytes)
         except wire.EncodeError as error:
@@ -195,6 +195,11 @@ class _Session:
             message = f"{exception_type}: {message}" if message else exception_type
         suffix = _safe(lambda: _limit_hit(error, self.setup), "")
         return kind, _clip(message, MAX_MESSAGE_CHARS - len(suffix)) + suffix, exception_type, line, function
+
+
+def picked(args: tuple[Any, ...], kwargs: dict[str, Any], keys: tuple[int | str, ...]) -> tuple[Any, ...]:
+    """The arguments of a call that ``keys`` name: positions in ``args``, names in ``kwargs``."""
+    return tuple(args[key] if isinstance(key, int) else kwargs[key] for key in keys)
 
 
 def _classify(error: BaseException) -> tuple[str, str, str]:

@@ -16,7 +16,7 @@ from types import ModuleType
 
 import numpy as np
 
-from grader.assignment import Assignment, Call, Fixture, GradedFunction, Visibility
+from grader.assignment import Assignment, Call, Fixture, GradedFunction, public_then_hidden
 from grader.course import course_path
 
 PUBLIC_SEED = 1
@@ -116,10 +116,8 @@ def _update_call(network: Network, step: Step, seed: int, reference: ModuleType)
 
 def _fixtures(public: partial[Call], hidden: list[tuple[partial[Call], str]]) -> list[Fixture]:
     """The public notebook check, built with seed 1, then ``hidden-k`` built with seed ``k + 1``."""
-    return [Fixture("public", Visibility.PUBLIC, partial(public, PUBLIC_SEED), "the notebook's check")] + [
-        Fixture(f"hidden-{k}", Visibility.HIDDEN, partial(build, k + 1), description)
-        for k, (build, description) in enumerate(hidden, start=1)
-    ]
+    return public_then_hidden([(partial(public, PUBLIC_SEED), "the notebook's check")]
+                              + [(partial(build, k + 1), text) for k, (build, text) in enumerate(hidden, start=1)])
 
 
 ASSIGNMENT = Assignment(

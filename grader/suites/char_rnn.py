@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment, Call, Fixture, GradedFunction, Visibility
+from grader.assignment import Assignment, Call, Fixture, GradedFunction, public_then_hidden
 from grader.course import course_path
 
 VOCABULARY = "\n" + string.ascii_lowercase
@@ -223,15 +223,6 @@ MODEL_CHECKS = ((1, 300, 10, 3), (4, 700, 12, 4), (1, 300, 20, 7))
 """``(every, num_iterations, n_a, dino_names)``: the second runs through its 152 names more than four times."""
 
 
-def _fixtures(checks: Sequence[tuple[Builder, str]]) -> list[Fixture]:
-    """The first check is public, then ``hidden-1``, ``hidden-2``, ..."""
-    (first, first_description), *rest = checks
-    return [Fixture("public", Visibility.PUBLIC, first, first_description)] + [
-        Fixture(f"hidden-{k}", Visibility.HIDDEN, build, description)
-        for k, (build, description) in enumerate(rest, start=1)
-    ]
-
-
 def _step_forward(case: Case, index: int | None, target: int) -> str:
     return f"{case.describe()}, x={'zeros' if index is None else f'one-hot of {index}'}"
 
@@ -270,7 +261,7 @@ def _checks(
     notebook: bool = False,
 ) -> list[Fixture]:
     """One check per tuple of ``arguments``; the first public, described as the notebook's if ``notebook``."""
-    return _fixtures([(partial(recipe, *args), NOTEBOOK if notebook and k == 0 else describe(*args))
+    return public_then_hidden([(partial(recipe, *args), NOTEBOOK if notebook and k == 0 else describe(*args))
                       for k, args in enumerate(arguments)])
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment, Call, Fixture, GradedFunction, Visibility
+from grader.assignment import Assignment, Call, Fixture, GradedFunction, public_then_hidden
 from grader.course import course_path
 
 PUBLIC_SEED = 1
@@ -175,11 +175,8 @@ def _backward(
 
 def _fixtures(recipe: Recipe, notebook: Dims, hidden: Sequence[Dims]) -> list[Fixture]:
     """The public notebook check, then ``hidden-k`` drawn with seed ``k + 1`` for each of ``hidden``."""
-    public = Fixture("public", Visibility.PUBLIC, partial(recipe, PUBLIC_SEED, notebook), "the notebook's check")
-    return [public] + [
-        Fixture(f"hidden-{k}", Visibility.HIDDEN, partial(recipe, k + 1, dims), dims.describe())
-        for k, dims in enumerate(hidden, start=1)
-    ]
+    hidden_checks = [(partial(recipe, k + 1, dims), dims.describe()) for k, dims in enumerate(hidden, start=1)]
+    return public_then_hidden([(partial(recipe, PUBLIC_SEED, notebook), "the notebook's check"), *hidden_checks])
 
 
 ASSIGNMENT = Assignment(
