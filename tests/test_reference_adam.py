@@ -13,14 +13,19 @@ from __future__ import annotations
 import copy
 import inspect
 import re
-import subprocess
-import sys
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-from test_reference_rnn_step_by_step import assert_identical, assert_matches_printed, observe, output_roots
+from reference_checks import (
+    assert_builds_deterministically,
+    assert_identical,
+    assert_matches_printed,
+    observe,
+    output_roots,
+    readme_public_check,
+)
 
 from grader.assignment import Call, Fixture, GradedFunction, Visibility
 from grader.reference import load_solution, run_reference
@@ -77,12 +82,7 @@ def test_reference_reproduces_the_published_values(reference: ModuleType) -> Non
 
 
 def test_the_readme_public_check_prints_the_published_values() -> None:
-    readme = (ASSIGNMENT.stub.parent / "README.md").read_text(encoding="utf-8")
-    snippet, printed = (block.split("\n", 1)[1] for block in readme.split("```")[1:4:2])
-    run = subprocess.run(
-        [sys.executable, "-c", snippet], cwd=ASSIGNMENT.solution.parent, capture_output=True, text=True, timeout=60
-    )
-    assert (run.returncode, run.stdout) == (0, printed), run.stderr
+    printed = readme_public_check(ASSIGNMENT)
     numbers = [float(number) for number in re.findall(r"-?\d+\.\d+", printed)]
     published = [float(number) for number in re.findall(r"-?\d+\.\d+", " ".join(PUBLISHED.values()))]
     assert numbers == published
@@ -218,12 +218,7 @@ def test_outputs_follow_the_contract(reference: ModuleType, graded: GradedFuncti
 
 @pytest.mark.parametrize(("graded", "fixture"), FIXTURES, ids=FIXTURE_IDS)
 def test_fixture_builds_deterministically(reference: ModuleType, graded: GradedFunction, fixture: Fixture) -> None:
-    first = fixture.build(reference)
-    np.random.seed(12345)
-    second = fixture.build(reference)
-    assert_identical(first.args, second.args)
-    assert_identical(dict(first.kwargs), dict(second.kwargs))
-
+    assert_builds_deterministically(fixture, reference)
 
 def test_suite_declares_the_contract() -> None:
     assert FUNCTIONS == ["initialize_adam", "update_parameters_with_adam"]

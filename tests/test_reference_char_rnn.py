@@ -15,24 +15,22 @@ from __future__ import annotations
 import importlib.util
 import re
 import string
-import subprocess
-import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
-from test_reference_rnn_step_by_step import (
-    assert_identical,
+from reference_checks import (
+    GradientCase,
+    assert_builds_deterministically,
+    assert_gradients_match,
     assert_matches_printed,
     input_roots,
-    numerical_gradient,
     observe,
     output_roots,
-    relative_error,
+    readme_public_check,
 )
 
 from grader.assignment import Fixture, GradedFunction, Visibility
@@ -106,12 +104,7 @@ def test_reference_reproduces_the_published_values(reference: ModuleType, functi
 
 
 def test_the_readme_public_check_prints_the_published_values() -> None:
-    readme = (ASSIGNMENT.stub.parent / "README.md").read_text(encoding="utf-8")
-    snippet, printed = (block.split("\n", 1)[1] for block in readme.split("```")[1:4:2])
-    run = subprocess.run(
-        [sys.executable, "-c", snippet], cwd=ASSIGNMENT.solution.parent, capture_output=True, text=True, timeout=60
-    )
-    assert (run.returncode, run.stdout) == (0, printed), run.stderr
+    printed = readme_public_check(ASSIGNMENT)
     for line in printed.splitlines():
         expression, _, value = line.partition(" = ")
         assert_matches_printed(float(value.strip("[]")), PUBLISHED["clip"][expression].strip("[]"), expression)
@@ -122,18 +115,6 @@ def test_the_readme_public_check_prints_the_published_values() -> None:
 N_A, VOCAB = 4, 6
 X_SMALL: list[int | None] = [None, 3, 1, 5, 2]
 Y_SMALL = [3, 1, 5, 2, 0]
-
-
-@dataclass(frozen=True)
-class GradientCase:
-    """A scalar loss of some arrays, and the gradients a backward function returns for it.
-
-    ``wrt`` maps each gradient's key to the array the loss reads, which is perturbed in place.
-    """
-
-    loss: Callable[[], float]
-    analytic: Mapping[str, np.ndarray]
-    wrt: Mapping[str, np.ndarray]
 
 
 def small_parameters(rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -178,11 +159,7 @@ def sequence_case(reference: ModuleType, rng: np.random.Generator) -> GradientCa
 def test_backward_matches_central_differences(
     reference: ModuleType, case: Callable[[ModuleType, np.random.Generator], GradientCase]
 ) -> None:
-    built = case(reference, np.random.default_rng(2024))
-    assert set(built.wrt) == set(built.analytic), "every returned gradient is checked"
-    errors = {key: relative_error(numerical_gradient(built.loss, array), built.analytic[key])
-              for key, array in built.wrt.items()}
-    assert max(errors.values()) < 1e-6, errors
+    assert_gradients_match(case(reference, np.random.default_rng(2024)))
 
 
 # --- Fixtures: the declared contract, determinism, output structure, what the hidden ones reach ------------------
@@ -209,12 +186,7 @@ def test_suite_declares_the_contract() -> None:
 
 @pytest.mark.parametrize(("graded", "fixture"), FIXTURES, ids=FIXTURE_IDS)
 def test_fixture_builds_deterministically(reference: ModuleType, graded: GradedFunction, fixture: Fixture) -> None:
-    first = fixture.build(reference)
-    np.random.seed(12345)
-    second = fixture.build(reference)
-    assert_identical(first.args, second.args)
-    assert_identical(dict(first.kwargs), dict(second.kwargs))
-
+    assert_builds_deterministically(fixture, reference)
 
 def shapes_of(parameters: Mapping[str, np.ndarray], prefix: str = "") -> dict[str, tuple[int, ...]]:
     return {f"{prefix}{name}": parameters[name].shape for name in PARAMETERS}

@@ -12,16 +12,23 @@
 from __future__ import annotations
 
 import importlib.util
-import inspect
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
+from reference_checks import (
+    GradientCase,
+    assert_builds_deterministically,
+    assert_gradients_match,
+    assert_matches_printed,
+    input_roots,
+    observe,
+    output_roots,
+)
 
 from grader.assignment import Fixture, GradedFunction, Visibility
 from grader.reference import load_solution, run_reference
@@ -36,48 +43,6 @@ FIXTURE_IDS = [f"{graded.name}-{fixture.name}" for graded, fixture in FIXTURES]
 @pytest.fixture(scope="module")
 def reference() -> ModuleType:
     return load_solution(ASSIGNMENT)
-
-
-# --- Reading values by path, e.g. ``cache[1][3]``, ``len(caches)``, ``dba.shape``, ``parameters["Wax"].shape`` --
-
-_PATH = re.compile(r"^(?:len\((?P<len_of>.+)\)|(?P<shape_of>.+)\.shape|(?P<value_of>.+))$")
-_STEP = re.compile(r"\[(\d+|\"\w+\")\]")
-
-
-def _resolve(roots: Mapping[str, Any], path: str) -> Any:
-    """The value at ``path`` (a root name followed by ``[int]`` or ``["key"]`` steps)."""
-    root, bracket, rest = path.partition("[")
-    steps = _STEP.findall(bracket + rest)
-    assert "".join(f"[{step}]" for step in steps) == bracket + rest, f"malformed path {path!r}"
-    value = roots[root]
-    for step in steps:
-        value = value[step.strip('"')] if step.startswith('"') else value[int(step)]
-    return value
-
-
-def observe(roots: Mapping[str, Any], expression: str) -> Any:
-    """``len(path)``, ``path.shape`` or the value at ``path``."""
-    match = _PATH.match(expression)
-    assert match is not None, expression
-    if match["len_of"]:
-        return len(_resolve(roots, match["len_of"]))
-    if match["shape_of"]:
-        return np.shape(_resolve(roots, match["shape_of"]))
-    return _resolve(roots, match["value_of"])
-
-
-def output_roots(graded: GradedFunction, result: Any) -> dict[str, Any]:
-    """A function's outputs by name; a dictionary of gradients is addressed by its keys (``dxt[1][2]``)."""
-    if isinstance(graded.outputs, str):
-        assert isinstance(result, dict), f"{graded.name} must return a dict"
-        return result
-    assert isinstance(result, tuple) and len(result) == len(graded.outputs), f"{graded.name} returns a tuple"
-    return dict(zip(graded.outputs, result, strict=True))
-
-
-def input_roots(reference: ModuleType, function: str, args: tuple[Any, ...]) -> dict[str, Any]:
-    """A call's arguments by parameter name."""
-    return dict(inspect.signature(getattr(reference, function)).bind(*args).arguments)
 
 
 # --- Published values ------------------------------------------------------------------------------------------
@@ -158,19 +123,6 @@ PUBLISHED: dict[str, dict[str, str | tuple[int, ...] | int]] = {
 }
 
 
-def assert_matches_printed(got: Any, printed: str, what: str) -> None:
-    """``got`` rounds to ``printed``: equal within half a unit of its last printed decimal.
-
-    numpy drops trailing zeros per element, so an array's precision is that of its longest element.
-    """
-    tokens = printed.strip("[]").split()
-    decimals = max(len(token.partition(".")[2]) for token in tokens)
-    expected = np.array([float(token) for token in tokens])
-    got = np.asarray(got, dtype=float)
-    assert got.shape == (expected.shape if printed.startswith("[") else ()), what
-    np.testing.assert_allclose(got.reshape(-1), expected, rtol=0, atol=0.5 * 10.0**-decimals + 1e-15, err_msg=what)
-
-
 def _public(graded: GradedFunction) -> Fixture:
     fixture = graded.fixtures[0]
     assert (fixture.name, fixture.visibility) == ("public", Visibility.PUBLIC)
@@ -193,7 +145,6 @@ def test_reference_reproduces_the_published_values(reference: ModuleType, functi
 # --- Gradient checks -------------------------------------------------------------------------------------------
 
 N_X, N_A, N_Y, M, T_X = 2, 3, 4, 5, 3
-EPSILON = 1e-6
 
 
 def rnn_parameter_shapes(n_x: int, n_a: int, n_y: int) -> dict[str, tuple[int, int]]:
@@ -203,18 +154,6 @@ def rnn_parameter_shapes(n_x: int, n_a: int, n_y: int) -> dict[str, tuple[int, i
 def lstm_parameter_shapes(n_x: int, n_a: int, n_y: int) -> dict[str, tuple[int, int]]:
     gates = {f"{kind}{gate}": shape for gate in "fico" for kind, shape in (("W", (n_a, n_a + n_x)), ("b", (n_a, 1)))}
     return {**gates, "Wy": (n_y, n_a), "by": (n_y, 1)}
-
-
-@dataclass(frozen=True)
-class GradientCase:
-    """A scalar loss of some arrays, and the gradients a backward function returns for it.
-
-    ``wrt`` maps each gradient's key to the array the loss reads, which is perturbed in place.
-    """
-
-    loss: Callable[[], float]
-    analytic: Mapping[str, np.ndarray]
-    wrt: Mapping[str, np.ndarray]
 
 
 def _randn(rng: np.random.Generator, *shape: int) -> np.ndarray:
@@ -284,34 +223,11 @@ def lstm_sequence_case(reference: ModuleType, rng: np.random.Generator) -> Gradi
     )
 
 
-def numerical_gradient(loss: Callable[[], float], array: np.ndarray) -> np.ndarray:
-    """Central differences of ``loss`` with respect to every element of ``array`` (restored afterwards)."""
-    gradient = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + EPSILON
-        plus = loss()
-        array[index] = original - EPSILON
-        minus = loss()
-        array[index] = original
-        gradient[index] = (plus - minus) / (2 * EPSILON)
-    return gradient
-
-
-def relative_error(numerical: np.ndarray, analytic: np.ndarray) -> float:
-    assert numerical.shape == analytic.shape
-    return float(np.linalg.norm(numerical - analytic) / (np.linalg.norm(numerical) + np.linalg.norm(analytic)))
-
-
 @pytest.mark.parametrize("case", [rnn_cell_case, rnn_sequence_case, lstm_cell_case, lstm_sequence_case])
 def test_backward_matches_central_differences(
     reference: ModuleType, case: Callable[[ModuleType, np.random.Generator], GradientCase]
 ) -> None:
-    built = case(reference, np.random.default_rng(2024))
-    assert set(built.wrt) == set(built.analytic), "every returned gradient is checked"
-    errors = {key: relative_error(numerical_gradient(built.loss, array), built.analytic[key])
-              for key, array in built.wrt.items()}
-    assert max(errors.values()) < 1e-6, errors
+    assert_gradients_match(case(reference, np.random.default_rng(2024)))
 
 
 # --- Fixtures: determinism, claimed dimensions, output contract ------------------------------------------------
@@ -439,30 +355,9 @@ def test_hidden_fixtures_cover_other_shapes(function: str) -> None:
         assert any(d.T_x == 1 for d in hidden)
 
 
-def assert_identical(first: Any, second: Any) -> None:
-    """Same structure, same types, bit-identical arrays."""
-    assert type(first) is type(second)
-    if isinstance(first, np.ndarray):
-        assert first.dtype == second.dtype and np.array_equal(first, second)
-    elif isinstance(first, dict):
-        assert first.keys() == second.keys()
-        for key in first:
-            assert_identical(first[key], second[key])
-    elif isinstance(first, (tuple, list)):
-        assert len(first) == len(second)
-        for one, other in zip(first, second, strict=True):
-            assert_identical(one, other)
-    else:
-        assert first == second
-
-
 @pytest.mark.parametrize(("graded", "fixture"), FIXTURES, ids=FIXTURE_IDS)
 def test_fixture_builds_deterministically(reference: ModuleType, graded: GradedFunction, fixture: Fixture) -> None:
-    first = fixture.build(reference)
-    np.random.seed(12345)
-    second = fixture.build(reference)
-    assert_identical(first.args, second.args)
-    assert_identical(dict(first.kwargs), dict(second.kwargs))
+    assert_builds_deterministically(fixture, reference)
 
 
 # --- Regions -------------------------------------------------------------------------------------------------

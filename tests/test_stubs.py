@@ -12,6 +12,7 @@ from textwrap import dedent
 
 import pytest
 from click.testing import CliRunner
+from reference_checks import readme_public_check
 
 import grader.stubs
 from grader.assignment import Assignment
@@ -681,10 +682,4 @@ def test_module_runs_as_a_command() -> None:
 
 
 def test_the_readme_public_check_prints_the_published_values() -> None:
-    assignment = load_assignment("rnn_step_by_step")
-    readme = (assignment.stub.parent / "README.md").read_text(encoding="utf-8")
-    snippet, printed = (block.split("\n", 1)[1] for block in readme.split("```")[1:4:2])
-    run = subprocess.run(
-        [sys.executable, "-c", snippet], cwd=assignment.solution.parent, capture_output=True, text=True, timeout=60
-    )
-    assert (run.returncode, run.stdout) == (0, printed), run.stderr
+    readme_public_check(load_assignment("rnn_step_by_step"))
