@@ -21,12 +21,13 @@ from grader.atomic import write_text_atomically
 from grader.formats.json_format import dump_report
 from grader.gradebook import Gradebook
 from grader.grading import Grader
+from grader.notebook import NOTEBOOK_SUFFIX
 from grader.pool import grade_in_parallel
 from grader.report import Report
 from grader.students import Roster, student_id
 
-SUBMISSION_SUFFIXES = (".py",)
-"""The files a folder is searched for."""
+SUBMISSION_SUFFIXES = (".py", NOTEBOOK_SUFFIX)
+"""The files a folder is searched for: Python files and Jupyter notebooks."""
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,9 @@ class Found:
 
 def find_submissions(paths: Sequence[Path], pattern: re.Pattern[str], roster: Roster | None = None) -> Found:
     """The submissions among ``paths`` (files, and the ``SUBMISSION_SUFFIXES`` files anywhere below folders,
-    hidden ones aside), each once, in the order given (a folder's files sorted), with the student id that
-    ``pattern`` finds in its relative path, mapped through ``roster`` when given. Raises ``FileNotFoundError``
-    for a path that does not exist."""
+    hidden ones aside, Jupyter's ``.ipynb_checkpoints`` among them), each once, in the order given (a folder's
+    files sorted), with the student id that ``pattern`` finds in its relative path, mapped through ``roster``
+    when given. Raises ``FileNotFoundError`` for a path that does not exist."""
     submissions: list[Submission] = []
     unmatched: list[Unmatched] = []
     seen: set[Path] = set()

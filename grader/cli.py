@@ -18,27 +18,27 @@ from pathlib import Path
 
 import click
 
-from grader import __version__
+from grader import __version__, setup_problems
 from grader.assignment import Assignment
 from grader.atomic import write_text_atomically
 from grader.batch import default_jobs, find_submissions, grade_all
 from grader.catalog import catalog, render_catalog_json, render_catalog_text
 from grader.class_csv import write_class_csv
-from grader.formats import RENDERERS
+from grader.formats import BATCH_FORMATS, CSV, FORMATS, RENDERERS
+from grader.formats.csv_format import SubmissionRow, render_csv
+from grader.formats.github import STEP_SUMMARY, append_step_summary
 from grader.gradebook import Gradebook, GradebookError, Policy, open_gradebook
 from grader.grading import Grader
-from grader.reference import AssignmentError
 from grader.registry import UnknownAssignment, load_assignment
-from grader.sandbox import levels
+from grader.report import Report
 from grader.sandbox.outcome import Limits, SandboxLevel
-from grader.sandbox.worker import WorkerStartError
 from grader.students import DEFAULT_ID_PATTERN, Roster, compile_id_pattern, load_roster
-from grader.summary import render_summary_json, render_summary_text, summarize
+from grader.summary import render_batch
 
 _DEFAULT_LIMITS = Limits()
 EXIT_BELOW_THRESHOLD = 1
 EXIT_USAGE = 2
-EXIT_BROKEN_SETUP = 3
+EXIT_BROKEN_SETUP = setup_problems.EXIT_BROKEN_SETUP
 EXIT_INTERRUPTED = 130
 DEFAULT_GRADEBOOK = "gradebook.db"
 CLASS_CSV = "class.csv"
@@ -50,8 +50,12 @@ CLASS_CSV = "class.csv"
 @click.option("--list", "list_assignments", is_flag=True,
               help="List the assignments, their graded functions, points and checks (in --format), and exit.")
 @click.option(
-    "--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True,
-    help="text for a person, json for machines (see the README for its schema); for a batch, of the summary.",
+    "--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+    help="text for a person; json for machines (see the README for its schema); gradescope: Gradescope's "
+    "results.json; junit: JUnit XML for CI test reports; github: GitHub Actions annotations, and a job summary "
+    f"appended to ${STEP_SUMMARY} when set; csv: a row with the points of each function. A batch prints its "
+    "class summary as text or json, or csv: a row per submission (gradescope, junit and github describe one "
+    "submission).",
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="One submission: write its report to this file (atomically) instead of standard output. "
@@ -102,11 +106,13 @@ def grade(
 ) -> None:
     """Grade student files against an assignment and report their scores.
 
-    One file: print its report. Several files or folders (searched for .py files): grade them all on every
+    One file: print its report. Several files or folders (searched for .py and .ipynb files): grade them all on every
     core, record each result in the gradebook (only what changed since the last run is graded again), and
     print a class summary.
     """
     if list_assignments:
+        if output_format not in ("text", "json"):
+            raise click.UsageError(f"--list is shown as text or json, not {output_format}")
         entries = catalog()
         click.echo(render_catalog_json(entries) if output_format == "json" else render_catalog_text(entries), nl=False)
         return
@@ -125,6 +131,9 @@ def grade(
     if batch:
         if fail_under is not None:
             raise click.UsageError("--fail-under applies to one submission, not to a batch")
+        if output_format not in BATCH_FORMATS:
+            raise click.UsageError(f"--format {output_format} describes one submission; a batch is reported as "
+                                   f"{', '.join(BATCH_FORMATS)}")
         options = _BatchOptions(output, database or DEFAULT_GRADEBOOK, jobs, force, policy, output_format)
         _grade_batch(assignment, limits, sandbox, submissions, pattern, class_list, options)
         return
@@ -135,12 +144,10 @@ def grade(
         raise click.UsageError(f"cannot write the report to {output}: folder {output.parent} does not exist")
     if output is not None and output.is_dir():
         raise click.UsageError(f"cannot write the report to {output}: it is a folder (give a file)")
-    student = None
-    if database is not None:
-        found = find_submissions([submission], pattern, class_list)
-        if not found.submissions:
-            raise click.UsageError(f"cannot record {submission}: {found.unmatched[0].reason}")
-        student = found.submissions[0].student
+    found = find_submissions([submission], pattern, class_list)
+    student = found.submissions[0].student if found.submissions else None
+    if database is not None and student is None:
+        raise click.UsageError(f"cannot record {submission}: {found.unmatched[0].reason}")
     gradebook = None if database is None else _open_gradebook(database)
     grader = _grader(assignment, limits, sandbox, prestart=True)
     with _setup_errors(assignment_name), contextlib.ExitStack() as stack:
@@ -150,14 +157,32 @@ def grade(
             raise click.UsageError(f"cannot read {submission}: {error.strerror or error}") from error
         if gradebook is not None and student is not None:
             stack.enter_context(gradebook).record(student, report)
-    render = RENDERERS[output_format]
     if output is None:
-        click.echo(render(report, sys.stdout.isatty() and "NO_COLOR" not in os.environ), nl=False)
+        click.echo(_render(output_format, report, student, sys.stdout.isatty() and "NO_COLOR" not in os.environ),
+                   nl=False)
     else:
-        write_text_atomically(output, render(report, False))
+        write_text_atomically(output, _render(output_format, report, student, False))
         click.echo(f"Wrote {output} (score {report.score:g} / {report.max_score:g})", err=True)
+    if output_format == "github":
+        _append_step_summary(report)
     if fail_under is not None and report.score < fail_under:
         sys.exit(EXIT_BELOW_THRESHOLD)
+
+
+def _render(output_format: str, report: Report, student: str | None, color: bool) -> str:
+    """The report in ``output_format``; ``student`` is its student id (or None) for the CSV row."""
+    if output_format == CSV:
+        return render_csv([SubmissionRow(student or "", report.to_dict())], [test.name for test in report.tests])
+    return RENDERERS[output_format](report, color)
+
+
+def _append_step_summary(report: Report) -> None:
+    """Append the job summary where GitHub Actions reads it, if it does; a warning when that fails."""
+    try:
+        append_step_summary(report)
+    except OSError as error:
+        click.echo(f"grade: warning: cannot append the job summary to ${STEP_SUMMARY} ({error.filename}): "
+                   f"{error.strerror or error}", err=True)
 
 
 @dataclass(frozen=True)
@@ -189,9 +214,10 @@ def _grade_batch(
     for item in found.unmatched:
         click.echo(f"grade: warning: not grading {item.display_path}: {item.reason}", err=True)
     if not found.submissions:
-        raise click.UsageError("no submission to grade (folders are searched for .py files)")
+        raise click.UsageError("no submission to grade (folders are searched for .py and .ipynb files)")
     if folder is not None:
         folder.mkdir(exist_ok=True)
+    functions = [graded.name for graded in assignment.functions]
     with _open_gradebook(options.database) as gradebook:
         grader = _grader(assignment, limits, sandbox)
         with _progress(len(found.submissions)) as progress, _setup_errors(assignment.name):
@@ -202,12 +228,9 @@ def _grade_batch(
                 click.echo("\ngrade: interrupted; every submission graded so far is in the gradebook", err=True)
                 sys.exit(EXIT_INTERRUPTED)
         if folder is not None:
-            functions = [graded.name for graded in assignment.functions]
             rows = gradebook.class_rows(assignment.name, functions, options.policy)
             write_class_csv(folder / CLASS_CSV, rows, functions, roster.students if roster else ())
-    summary = summarize(assignment.name, result, found.unmatched)
-    render = render_summary_json if options.output_format == "json" else render_summary_text
-    click.echo(render(summary), nl=False)
+    click.echo(render_batch(options.output_format, assignment.name, functions, found, result), nl=False)
     if folder is not None:
         click.echo(f"Wrote {len(result.graded)} reports and {CLASS_CSV} to {folder}", err=True)
     if result.failed:
@@ -244,29 +267,20 @@ def _grader(assignment: Assignment, limits: Limits, sandbox: str, prestart: bool
     fork server boots while the reference outputs are computed."""
     with _setup_errors(assignment.name):
         grader = Grader(assignment, limits, sandbox, prestart=prestart)
-    if sandbox == "auto" and grader.isolation.level is SandboxLevel.BASIC:
-        missing = levels.kernel_support().strict_missing
-        click.echo(f"grade: warning: the strict sandbox is not available here ({missing}); "
-                   "running submissions in the basic sandbox", err=True)
+    warning = setup_problems.fallback_warning(grader, sandbox)
+    if warning is not None:
+        click.echo(f"grade: warning: {warning}", err=True)
     return grader
 
 
 @contextlib.contextmanager
 def _setup_errors(assignment_name: str) -> Iterator[None]:
-    """Exit with status 3 and one line for a broken assignment or a sandbox that cannot run."""
+    """Exit with status 3 and one line for a broken assignment, a sandbox that cannot run or a gradebook that
+    cannot be used."""
     try:
         yield
-    except levels.SandboxUnavailable as error:
-        click.echo(f"grade: {error}", err=True)
-        sys.exit(EXIT_BROKEN_SETUP)
-    except AssignmentError as error:
-        click.echo(f"grade: the assignment {assignment_name!r} is broken: {error}", err=True)
-        sys.exit(EXIT_BROKEN_SETUP)
-    except WorkerStartError as error:
-        click.echo(f"grade: cannot start the sandbox: {error}", err=True)
-        sys.exit(EXIT_BROKEN_SETUP)
-    except GradebookError as error:
-        click.echo(f"grade: {error}", err=True)
+    except setup_problems.SETUP_ERRORS as error:
+        click.echo(f"grade: {setup_problems.describe(error, assignment_name)}", err=True)
         sys.exit(EXIT_BROKEN_SETUP)
 
 

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
+from grader.notebook import Script
 from grader.sandbox.outcome import Fault, FaultKind, LoadError
 
 _MAX_SOURCE_LINE = 160
@@ -27,21 +28,34 @@ def source_excerpt(source_lines: Sequence[str], line: int | None) -> str:
     return text if len(text) <= _MAX_SOURCE_LINE else text[: _MAX_SOURCE_LINE - 3] + "..."
 
 
-def describe_fault(fault: Fault, source_lines: Sequence[str]) -> str:
-    """What the student's code did, where, and in their own words when it raised.
+def describe_place(line: int, cell: int | None = None) -> str:
+    """Where a line is, in a file or in a notebook's code cell.
+
+    >>> describe_place(12), describe_place(5, cell=3)
+    ('line 12', 'code cell 3, line 5')
+    """
+    return f"line {line}" if cell is None else f"code cell {cell}, line {line}"
+
+
+def describe_fault(fault: Fault, script: Script) -> str:
+    """What the student's code did, where in ``script`` (the code loaded), and in their own words when it raised.
 
     >>> fault = Fault(FaultKind.EXCEPTION, "ZeroDivisionError: division by zero",
     ...               exception_type="ZeroDivisionError", line=2, function="f")
-    >>> print(describe_fault(fault, ["def f():", "    return 1 / 0"]))
+    >>> print(describe_fault(fault, Script("def f():\\n    return 1 / 0")))
     ZeroDivisionError: division by zero
       at line 2, in f: return 1 / 0
+    >>> print(describe_fault(fault, Script("import numpy\\ndef f():\\n    return 1 / 0", cell_starts=(1, 2))))
+    ZeroDivisionError: division by zero
+      at code cell 2, line 1, in f: def f():
     """
     text = fault.message
     if fault.kind is FaultKind.TIMEOUT:
         text += " (an endless loop, or far more work than the exercise needs?)"
     if fault.line is not None:
-        where = f"at line {fault.line}" + (f", in {fault.function}" if fault.function else "")
-        excerpt = source_excerpt(source_lines, fault.line)
+        cell, line = script.locate(fault.line)
+        where = f"at {describe_place(line, cell)}" + (f", in {fault.function}" if fault.function else "")
+        excerpt = source_excerpt(script.lines, fault.line)
         text += f"\n  {where}" + (f": {excerpt}" if excerpt else "")
     return text
 
@@ -57,6 +71,8 @@ class LocatedProblem(Protocol):
     def line(self) -> int | None: ...
     @property
     def column(self) -> int | None: ...
+    @property
+    def cell(self) -> int | None: ...
 
 
 def describe_load_error(error: LocatedProblem) -> str:
@@ -64,10 +80,13 @@ def describe_load_error(error: LocatedProblem) -> str:
 
     >>> describe_load_error(LoadError("SyntaxError", "invalid syntax", line=12, column=8))
     'SyntaxError at line 12, column 8: invalid syntax'
+    >>> describe_load_error(LoadError("NameError", "name 'x' is not defined", line=2, column=None, cell=4))
+    "NameError at code cell 4, line 2: name 'x' is not defined"
     """
     where = ""
     if error.line is not None:
-        where = f" at line {error.line}" + (f", column {error.column}" if error.column is not None else "")
+        where = f" at {describe_place(error.line, error.cell)}"
+        where += f", column {error.column}" if error.column is not None else ""
     return f"{error.kind}{where}: {error.message}"
 
 
@@ -87,21 +106,33 @@ def describe_missing(function: str, defined: Collection[str], load_errors: Seque
     return text
 
 
-def describe_unfilled(function: str, regions: Sequence[tuple[int, int]], total: int) -> str:
-    """The regions of ``function`` still as the stub has them.
+def describe_unfilled(function: str, regions: Sequence[tuple[int, int]], total: int, script: Script) -> str:
+    """The regions of ``function`` still as the stub has them: their first and last lines in ``script``.
 
-    >>> describe_unfilled("rnn_forward", [(30, 33)], 1)
+    >>> describe_unfilled("rnn_forward", [(30, 33)], 1, Script(""))
     'rnn_forward is not implemented yet: fill in the region between START CODE HERE and END CODE HERE (lines 30-33).'
-    >>> describe_unfilled("rnn_backward", [(50, 52)], 2)
+    >>> describe_unfilled("rnn_backward", [(50, 52)], 2, Script(""))
     'rnn_backward: 1 of its 2 regions is still unfilled (lines 50-52).'
+    >>> describe_unfilled("f", [(50, 52), (60, 61)], 3, Script("", cell_starts=(1, 41)))
+    'f: 2 of its 3 regions are still unfilled (code cell 2, lines 10-12, 20-21).'
     """
-    spans = ", ".join(f"{start}-{end}" for start, end in regions)
+    spans = _describe_spans(regions, script)
     if len(regions) == total:
         noun = "the region" if total == 1 else f"the {total} regions"
         return (f"{function} is not implemented yet: fill in {noun} between START CODE HERE and "
-                f"END CODE HERE (lines {spans}).")
+                f"END CODE HERE ({spans}).")
     verb = "is" if len(regions) == 1 else "are"
-    return f"{function}: {len(regions)} of its {total} regions {verb} still unfilled (lines {spans})."
+    return f"{function}: {len(regions)} of its {total} regions {verb} still unfilled ({spans})."
+
+
+def _describe_spans(spans: Sequence[tuple[int, int]], script: Script) -> str:
+    """``"lines 30-33, 40-41"`` for spans of lines of ``script``; in a notebook, ``"code cell 2, lines 4-7"``."""
+    by_cell: dict[int | None, list[str]] = {}
+    for start, end in spans:
+        cell, first = script.locate(start)
+        by_cell.setdefault(cell, []).append(f"{first}-{first + end - start}")
+    return "; ".join(("lines " if cell is None else f"code cell {cell}, lines ") + ", ".join(ranges)
+                     for cell, ranges in by_cell.items())
 
 
 def describe_failing_dependency(function: str, dependency: str) -> str:

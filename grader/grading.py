@@ -25,11 +25,12 @@ from grader.feedback import (
     describe_unfilled,
 )
 from grader.feedback_values import MAX_DETAILED, describe_mismatches
+from grader.notebook import NotebookError, Script, is_notebook, read_notebook
 from grader.provided import ProvidedHelperError, provided_source
 from grader.reference import AssignmentError, PreparedCheck, prepare_checks
 from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
 from grader.sandbox import forkserver, levels
-from grader.sandbox.outcome import CallResult, FaultKind, Isolation, Limits, LoadResult, SandboxLevel
+from grader.sandbox.outcome import CallResult, FaultKind, Isolation, Limits, LoadError, LoadResult, SandboxLevel
 from grader.sandbox.worker import Worker
 from grader.stubs import FunctionRegions, may_have_unfilled_regions, unfilled_regions
 
@@ -41,6 +42,8 @@ MALFORMED_ANSWER = "the process running your code sent back an answer without th
 tampering with the grader's process can cause it)."""
 LOAD_FAILED = "your file could not be loaded: "
 """How the feedback of every function starts when the submission's file could not be loaded at all."""
+UNREADABLE_NOTEBOOK = "NotebookError"
+"""The kind of the load problem of a notebook that cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -50,15 +53,18 @@ class _Submission:
     path: Path
     display_path: str
     sha256: str
-    source_lines: list[str]
+    script: Script
+    """The code to load: the file's text, or a notebook's code cells."""
     regions: dict[str, FunctionRegions]
+    unreadable: LoadProblem | None = None
+    """Why the file cannot be loaded at all (a notebook that cannot be read); ``script`` is then empty."""
 
 
 class _SandboxSession:
     """A worker holding the loaded submission (after ``start``), replaced by a fresh one after a fatal fault.
     ``close`` it, whatever happens after it is made."""
 
-    def __init__(self, submission: Path, limits: Limits, sandbox: SandboxLevel, preamble: str) -> None:
+    def __init__(self, submission: _Submission, limits: Limits, sandbox: SandboxLevel, preamble: str) -> None:
         self._submission = submission
         self._limits = limits
         self._sandbox = sandbox
@@ -67,8 +73,10 @@ class _SandboxSession:
         self.load = LoadResult(frozenset())
 
     def start(self) -> None:
-        """Load the submission in the worker."""
-        self.load = self._worker.load(self._submission, self._preamble)
+        """Load the submission in the worker; its load errors name notebook cells and lines in them."""
+        script = self._submission.script
+        load = self._worker.load(self._submission.path, self._preamble, script.cells())
+        self.load = replace(load, errors=tuple(_located(error, script) for error in load.errors))
 
     def run(self, function: str, checks: Sequence[PreparedCheck]) -> list[CallResult]:
         """One result per check, or fewer: they stop at a time-out, as the checks after it would time out too.
@@ -127,21 +135,21 @@ class Grader:
             raise AssignmentError(f"{assignment.stub}: {error}") from error
 
     def grade(self, submission: Path, display_path: str | None = None) -> Report:
-        """Grade the file at ``submission``; ``display_path`` is how the report names it.
+        """Grade the file at ``submission``, a Python file or a Jupyter notebook (``.ipynb``); ``display_path`` is
+        how the report names it.
 
-        Whatever the submission does, this returns a complete report: its faults are results, not errors.
-        Raises ``OSError`` only when the file cannot be read.
+        Whatever the submission does, this returns a complete report: its faults are results, not errors, and so
+        is a notebook that cannot be read. Raises ``OSError`` only when the file cannot be read.
         """
         started_at = datetime.now(timezone.utc)
         clock = time.perf_counter()
         info = self._inspect(submission, display_path or str(submission))
-        session = _SandboxSession(submission, self.limits, self.isolation.level, self._preamble)
-        try:
-            session.start()
-            results = [self._grade_function(session, graded, info) for graded in self.assignment.functions]
-        finally:
-            session.close()
-        results = _add_dependency_notes(self.assignment.functions, results)
+        if info.unreadable is None:
+            results, problems = self._grade_loaded(info)
+        else:
+            results = [_not_run(graded, self._checks[graded.name], LOAD_FAILED + info.unreadable.message)
+                       for graded in self.assignment.functions]
+            problems = (info.unreadable,)
         score = round(sum(result.score for result in results), _SCORE_DIGITS)
         return Report(
             assignment=self.assignment.name,
@@ -154,38 +162,54 @@ class Grader:
             duration_s=round(time.perf_counter() - clock, 3),
             sandbox=self.isolation,
             tests=tuple(results),
-            load_problems=tuple(
-                LoadProblem(error.kind, error.message, error.line, error.column) for error in session.load.errors
-            ),
+            load_problems=problems,
         )
+
+    def _grade_loaded(self, info: _Submission) -> tuple[list[TestResult], tuple[LoadProblem, ...]]:
+        """Each graded function's result, and the parts of the submission that failed to load."""
+        session = _SandboxSession(info, self.limits, self.isolation.level, self._preamble)
+        try:
+            session.start()
+            results = [self._grade_function(session, graded, info) for graded in self.assignment.functions]
+        finally:
+            session.close()
+        results = _add_dependency_notes(self.assignment.functions, results)
+        problems = tuple(LoadProblem(error.kind, error.message, error.line, error.column, error.cell)
+                         for error in session.load.errors)
+        return results, problems
 
     def _inspect(self, submission: Path, display_path: str) -> _Submission:
         data = submission.read_bytes()
-        source = data.decode("utf-8", errors="replace")
-        return _Submission(
-            path=submission,
-            display_path=display_path,
-            sha256=hashlib.sha256(data).hexdigest(),
-            source_lines=source.splitlines(),
-            regions=(unfilled_regions(source, self._stub_source)
-                     if may_have_unfilled_regions(source, self._stub_source) else {}),
-        )
+        sha256 = hashlib.sha256(data).hexdigest()
+        if is_notebook(submission):
+            try:
+                script = read_notebook(data)
+            except NotebookError as error:
+                unreadable = LoadProblem(UNREADABLE_NOTEBOOK, f"cannot read the notebook: {error}", None, None)
+                return _Submission(submission, display_path, sha256, Script(""), {}, unreadable)
+        else:
+            script = Script(data.decode("utf-8", errors="replace"))
+        source = script.text
+        regions = (unfilled_regions(source, self._stub_source)
+                   if may_have_unfilled_regions(source, self._stub_source) else {})
+        return _Submission(submission, display_path, sha256, script, regions)
 
     def _grade_function(self, session: _SandboxSession, graded: GradedFunction, info: _Submission) -> TestResult:
         checks = self._checks[graded.name]
         load = session.load
         if load.fault is not None:
-            reason = LOAD_FAILED + describe_fault(load.fault, info.source_lines)
+            reason = LOAD_FAILED + describe_fault(load.fault, info.script)
             return _not_run(graded, checks, reason)
         if graded.name not in load.functions:
             return _not_run(graded, checks, describe_missing(graded.name, load.functions, load.errors))
         regions = info.regions.get(graded.name)
         if regions is not None and regions.total and len(regions.unfilled) == regions.total:
-            return _not_run(graded, checks, describe_unfilled(graded.name, regions.unfilled, regions.total))
+            reason = describe_unfilled(graded.name, regions.unfilled, regions.total, info.script)
+            return _not_run(graded, checks, reason)
         results = self._run_checks(session, graded, checks, info)
         notes = []
         if regions is not None and regions.unfilled:
-            notes.append(describe_unfilled(graded.name, regions.unfilled, regions.total))
+            notes.append(describe_unfilled(graded.name, regions.unfilled, regions.total, info.script))
         return _score(graded, results, notes)
 
     def _run_checks(
@@ -196,7 +220,7 @@ class Grader:
         outcomes = session.run(graded.name, checks)
         for check, outcome in zip(checks[: len(outcomes)], outcomes, strict=True):
             if outcome.fault is not None:
-                message = describe_fault(outcome.fault, info.source_lines)
+                message = describe_fault(outcome.fault, info.script)
                 results.append((_check_result(check, message, outcome.duration_s), True))
                 continue
             if outcome.matched:
@@ -233,6 +257,14 @@ class Grader:
                 parts += [describe_argument_state(name, must_update=name in graded.updates_in_place),
                           describe_mismatches(mismatches, reveal_values=reveal)]
         return "\n".join(parts)
+
+
+def _located(error: LoadError, script: Script) -> LoadError:
+    """``error`` with its line as a line of its notebook cell, and the cell; unchanged for a Python file."""
+    if error.line is None or not script.is_notebook:
+        return error
+    cell, line = script.locate(error.line)
+    return replace(error, line=line, cell=cell)
 
 
 def _check_result(check: PreparedCheck, message: str, duration_s: float = 0.0) -> CheckResult:

@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.sandbox.outcome import Isolation
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "report.schema.json"
 
 
@@ -62,7 +62,11 @@ class LoadProblem:
     kind: str
     message: str
     line: int | None
+    """The line of the file or, in a notebook, of code cell ``cell``."""
     column: int | None
+    cell: int | None = None
+    """The notebook's code cell holding the part (1-based, counting code cells only); None for a Python file,
+    and for a problem of the whole notebook (one that cannot be read)."""
 
 
 @dataclass(frozen=True)

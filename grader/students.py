@@ -3,8 +3,8 @@
 >>> pattern = compile_id_pattern(DEFAULT_ID_PATTERN)
 >>> student_id("alice_attempt2.py", pattern), student_id("bob.py", pattern), student_id("_x.py", pattern)
 ('alice', 'bob', None)
->>> student_id("late/alice_2.py", pattern)
-'alice'
+>>> student_id("late/alice_2.py", pattern), student_id("carol_rnn.ipynb", pattern)
+('alice', 'carol')
 >>> student_id("alice/rnn.py", compile_id_pattern(r"^(?P<student>[^/]+)/"))
 'alice'
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 DEFAULT_ID_PATTERN = r"(?:^|/)(?P<student>[^/_.]+)[^/]*$"
 """The file name up to its first underscore or dot, whatever folders it is in: ``alice_attempt2.py``,
-``alice.py`` and ``late/alice_2.py`` are ``alice``'s."""
+``alice.py``, ``alice.ipynb`` and ``late/alice_2.py`` are ``alice``'s."""
 
 
 def compile_id_pattern(pattern: str) -> re.Pattern[str]:

@@ -1,17 +1,22 @@
 """The class summary of a batch: how many, how well, which functions trip students up, what went wrong.
 
 Built from report dictionaries (``Report.to_dict()`` or as the gradebook stored them), so that submissions
-graded now and those unchanged since an earlier run count alike.
+graded now and those unchanged since an earlier run count alike. ``render_batch`` prints a batch in the format
+asked for: this summary, or one CSV row per submission.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from grader.batch import BatchResult, Unmatched
+from grader.batch import BatchResult, Found, Unmatched
+from grader.feedback import describe_place
+from grader.formats import CSV
+from grader.formats.csv_format import SubmissionRow, render_csv
 from grader.grading import LOAD_FAILED
 
 SLOWEST_SHOWN = 5
@@ -93,7 +98,7 @@ def _load_problem(path: str, report: dict[str, Any]) -> Problem | None:
     problems = report.get("load_problems") or []
     if problems:
         first = problems[0]
-        where = f" (line {first['line']})" if first.get("line") else ""
+        where = f" ({describe_place(first['line'], first.get('cell'))})" if first.get("line") else ""
         more = f", and {len(problems) - 1} more" if len(problems) > 1 else ""
         return Problem(path, f"partly: {first['kind']}: {first['message']}{where}{more}")
     return None
@@ -122,3 +127,16 @@ def render_summary_text(summary: ClassSummary) -> str:
 
 def render_summary_json(summary: ClassSummary) -> str:
     return json.dumps(summary.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def render_batch(output_format: str, assignment: str, functions: Sequence[str], found: Found,
+                 result: BatchResult) -> str:
+    """What a batch prints in ``output_format`` (one of ``grader.formats.BATCH_FORMATS``): the class summary as
+    text or JSON, or, for ``csv``, one row per graded submission (``render_csv``), in the order ``found`` lists
+    them."""
+    if output_format == CSV:
+        position = {submission.display_path: index for index, submission in enumerate(found.submissions)}
+        graded = sorted(result.graded, key=lambda item: position[item.submission.display_path])
+        return render_csv([SubmissionRow(item.submission.student, item.report) for item in graded], functions)
+    summary = summarize(assignment, result, found.unmatched)
+    return render_summary_json(summary) if output_format == "json" else render_summary_text(summary)

@@ -572,7 +572,7 @@ def test_ctrl_c_stops_the_batch_cleanly_and_keeps_what_was_graded(tmp_path: Path
 @pytest.mark.parametrize(
     ("files", "options", "message"),
     [
-        ({}, (), "no submission to grade (folders are searched for .py files)"),
+        ({}, (), "no submission to grade (folders are searched for .py and .ipynb files)"),
         ({"notes.txt": "", "__pycache__/alice_1.py": ""}, (), "no submission to grade"),
         ({"alice_1.py": CORRECT, "_x.py": CORRECT}, ("-o", "report.txt"), "cannot write the reports to report.txt"),
         ({"alice_1.py": CORRECT}, ("-o", "no/such/folder"), "give a folder (its parent must exist)"),

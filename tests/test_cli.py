@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from grader.report import SCHEMA_PATH
+from grader.report import SCHEMA_PATH, SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "rnn_step_by_step"
@@ -55,7 +55,7 @@ def test_the_report_identifies_the_submission() -> None:
 
     report = grade_json(EXAMPLES / "partly_wrong.py")
     assert report["submission"]["sha256"] == hashlib.sha256((EXAMPLES / "partly_wrong.py").read_bytes()).hexdigest()
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == SCHEMA_VERSION
     assert 0 < report["score"] < report["max_score"]
     assert report["score"] == sum(test["score"] for test in report["tests"])
 
@@ -119,6 +119,10 @@ def test_fail_under_sets_the_exit_status(threshold: str, status: int) -> None:
         ((SOLUTION, "-a", "no_such_assignment"), "unknown assignment 'no_such_assignment'; available: "),
         ((SOLUTION,), "missing option -a/--assignment"),
         ((SOLUTION, "-a", "rnn_step_by_step", "--format", "xml"), "'xml' is not one of"),
+        ((SOLUTION, EXAMPLES, "-a", "rnn_step_by_step", "--format", "junit"),
+         "--format junit describes one submission; a batch is reported as text, json, csv"),
+        ((EXAMPLES, "-a", "rnn_step_by_step", "--format", "gradescope"), "--format gradescope describes one"),
+        (("--list", "--format", "csv"), "--list is shown as text or json, not csv"),
         ((SOLUTION, "-a", "rnn_step_by_step", "--timeout", "0"), "--timeout"),
         ((SOLUTION, "-a", "rnn_step_by_step", "-o", "/no/such/folder/r.json"), "folder /no/such/folder does not"),
         ((SOLUTION, "-a", "rnn_step_by_step", "--bogus"), "No such option '--bogus'"),
@@ -134,7 +138,9 @@ def test_usage_errors_are_one_line_with_status_2(arguments: tuple[str | Path, ..
 
 
 def test_help_and_version_exit_zero() -> None:
-    assert "--fail-under" in grade("--help").stdout
+    help_text = grade("--help").stdout
+    assert "--fail-under" in help_text
+    assert "--format [text|json|gradescope|junit|github|csv]" in help_text
     version = grade("--version")
     assert version.returncode == 0 and "grade, version" in version.stdout
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from grader.feedback import describe_load_error
+from grader.formats.loading import problem_lines
 from grader.report import Report, Status, TestResult
 
 _MARKS = {Status.PASSED: ("✓", "green"), Status.FAILED: ("✗", "red"), Status.ERROR: ("!", "red")}
@@ -18,9 +18,7 @@ def render_text(report: Report, color: bool = False) -> str:
 
     lines = [style(f"{report.assignment}: {report.submission.path}", bold=True),
              f"sandbox: {report.sandbox.describe()}"]
-    if report.load_problems:
-        lines.append("Parts of your file could not be loaded (the rest was graded):")
-        lines.extend(f"  {describe_load_error(problem)}" for problem in report.load_problems)
+    lines.extend(problem_lines(report))
     width = max((len(test.name) for test in report.tests), default=0)
     for test in report.tests:
         mark, colour = _MARKS[test.status]

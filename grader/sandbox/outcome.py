@@ -96,7 +96,8 @@ class Fault:
     """One sentence, e.g. ``"ZeroDivisionError: division by zero"`` or ``"exceeded the 5 s time limit"``."""
     exception_type: str | None = None
     line: int | None = None
-    """Line of the submission where it happened: the innermost traceback frame inside the submission."""
+    """Line of the submission where it happened: the innermost traceback frame inside the submission (of a
+    notebook, a line of its code cells joined: see ``grader.notebook.Script``)."""
     function: str | None = None
     """The submission's function containing ``line``."""
     fatal: bool = False
@@ -111,9 +112,13 @@ class LoadError:
     """``"SyntaxError"``, or the exception type a top-level statement raised."""
     message: str
     line: int | None
+    """The line of the file; of a notebook, the line of its code cells joined as the sandbox reports it, or,
+    once the grader has located it, the line in code cell ``cell``."""
     column: int | None
     defines: tuple[str, ...] = ()
     """Top-level names the failed part would have defined (``def``/``class``/assignment targets)."""
+    cell: int | None = None
+    """The notebook's code cell holding ``line`` (1-based, counting code cells only), once located."""
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,18 @@ byte and one encoded value:
 
     child -> parent   READY (nothing: once confined, before any student code runs)
                       or UNCONFINED (why the confinement failed; the process then exits)
-    parent -> child   LOAD  (path, preamble, seconds)  CALL   (function, [arguments, ...])
+    parent -> child   LOAD  (path, preamble, seconds, cells)  CALL   (function, [arguments, ...])
     child -> parent   LOADED (functions, load_errors)  VALUE  result          FAULT  fault
 
 A ``CALL`` asks for one or more calls of a function, answered one ``VALUE`` or ``FAULT`` each, in order. It is
 a pickle, as is each call's ``arguments``, ``(args, kwargs, watched)``, unpickled only when its turn comes: what the
 grader sends is trusted, and unpickling is quick. Everything the child sends is ``wire``-encoded, the only
 format the grader decodes.
+
+``cells`` is None for a Python file, which the child reads itself. For a notebook, it is the code of each code
+cell, with the line where the cell starts in the code of all of them joined (the "script"): each cell is compiled
+and run on its own, as Jupyter runs it, so that a cell that fails costs only itself; every line reported is a
+line of the script, as is every line in a traceback (their file name is ``path``).
 
 ``seconds`` is the time the file's top level may take: a statement still running then is stopped, and of the
 statements after it only definitions and imports run, so that what the file defines is still graded.
@@ -28,7 +33,9 @@ import __future__
 import ast
 import contextlib
 import errno
+import functools
 import io
+import operator
 import os
 import pickle
 import random
@@ -138,21 +145,20 @@ class _Session:
         else:
             raise ValueError(f"unknown request {kind!r}")
 
-    def load(self, path: str, preamble: str, seconds: float) -> bytes:
-        """Run ``preamble``, then the submission's top-level statements within ``seconds``; answer the
-        callables defined and what failed."""
+    def load(self, path: str, preamble: str, seconds: float, cells: tuple[tuple[int, str], ...] | None) -> bytes:
+        """Run ``preamble``, then the submission's top-level statements (of the file at ``path``, or of
+        ``cells``) within ``seconds``; answer the callables defined and what failed."""
         module = types.ModuleType("submission")
         module.__file__ = path
         sys.modules["submission"] = module
         self.path, self.namespace = path, module.__dict__
         exec(compile(preamble, "<course helpers>", "exec"), self.namespace)
         clock = _LoadClock(seconds)
-        errors: list[LoadErrorTuple] = []
-        try:
-            with clock.running():
+        with clock.running():
+            if cells is None:
                 errors = _run_file(path, self.namespace, clock)
-        except _OutOfTime:  # the time was up just as the file had run: nothing was stopped
-            pass
+            else:
+                errors = _run_cells(cells, path, self.namespace, clock)
         functions = tuple(
             name
             for name, value in self.namespace.items()
@@ -275,15 +281,18 @@ class _LoadClock:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self.expired = False
+        self._in_submission = False
 
     @contextlib.contextmanager
     def running(self) -> Iterator[None]:
-        """Raise ``_OutOfTime`` in whatever runs ``seconds`` from now (an alarm: between bytecodes, or when a
-        blocking call is interrupted), unless the block has ended."""
+        """Let the time be up ``seconds`` from now, unless the block has ended: then (an alarm: between
+        bytecodes, or when a blocking call is interrupted) ``expired`` turns True and, if the submission's code
+        is running (see ``run``), ``_OutOfTime`` is raised in it."""
 
         def expire(number: int, frame: object) -> None:
             self.expired = True
-            raise _OutOfTime(f"{self.seconds:g} s")
+            if self._in_submission:
+                raise _OutOfTime(f"{self.seconds:g} s")
 
         previous = signal.signal(signal.SIGALRM, expire)
         signal.setitimer(signal.ITIMER_REAL, self.seconds)
@@ -293,40 +302,72 @@ class _LoadClock:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
 
+    def run(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
+        """``exec(code, namespace)``: the submission's code, which ``_OutOfTime`` stops when the time is up."""
+        self._in_submission = True
+        try:
+            exec(code, namespace)
+        finally:
+            self._in_submission = False
+
 
 def _run_file(path: str, namespace: dict[str, Any], clock: _LoadClock) -> list[LoadErrorTuple]:
-    """Run each top-level part of the file at ``path`` in ``namespace``; the errors of the parts that fail.
-
-    A file that compiles runs as one module, which is quickest; when a statement of it raises, the statements
-    after that one run one by one, as they would have. Only a file that does not compile is split up front.
-    """
+    """Run each top-level part of the file at ``path`` in ``namespace`` (see ``_run_source``); the errors of the
+    parts that fail, and of its bytes that do not decode."""
     try:
         with open(path, "rb") as file:
             raw = file.read()
     except OSError as error:
         return [("OSError", f"cannot read the submission: {error.strerror}", None, None, ())]
     text, errors = _decode_source(raw)
+    return errors + _run_source(text, path, namespace, clock)[0]
+
+
+def _run_cells(
+    cells: tuple[tuple[int, str], ...], path: str, namespace: dict[str, Any], clock: _LoadClock
+) -> list[LoadErrorTuple]:
+    """Run each cell, ``(line where it starts, code)``, in ``namespace`` (see ``_run_source``), compiled with the
+    ``__future__`` features the cells before it imported, as Jupyter does; the errors of the parts that fail."""
+    errors: list[LoadErrorTuple] = []
+    flags = 0
+    for first_line, code in cells:
+        cell_errors, flags = _run_source("\n" * (first_line - 1) + code, path, namespace, clock, flags)
+        errors += cell_errors
+    return errors
+
+
+def _run_source(
+    text: str, path: str, namespace: dict[str, Any], clock: _LoadClock, flags: int = 0
+) -> tuple[list[LoadErrorTuple], int]:
+    """Run each top-level part of ``text`` in ``namespace``, compiled as file ``path`` with the ``__future__``
+    ``flags``; the errors of the parts that fail, and the flags with the features ``text`` imports.
+
+    Code that compiles runs as one module, which is quickest; when a statement of it raises, the statements
+    after that one run one by one, as they would have. Only code that does not compile, or that comes after the
+    time for loading is up, is split up front.
+    """
+    code = None
+    if not clock.expired:
+        with contextlib.suppress(*_PARSE_ERRORS):
+            code = compile(text, path, "exec", flags, dont_inherit=True)
+    if code is None:
+        units = _units(text)
+        return _run_units(units, path, namespace, clock, flags), flags | _units_flags(units)
     try:
-        code = compile(text, path, "exec", dont_inherit=True)
-    except _PARSE_ERRORS:
-        return errors + _run_units(_units(text, path), path, namespace, clock)
-    try:
-        exec(code, namespace)
+        clock.run(code, namespace)
     except BaseException as error:
         line = _module_line(error.__traceback__, code)
-        units = _units(text, path)
+        units = _units(text)
+        flags |= _units_flags(units)
         failed = next((index for index, unit in enumerate(units) if isinstance(unit, ast.stmt)
                        and unit.lineno <= (line or 0) <= (unit.end_lineno or unit.lineno)), None)
         if failed is None:  # cannot tell which statement: every part's fate is unknown, report the error alone
-            return errors + [_failure(error, None, path)]
+            return [_failure(error, None, path)], flags
         statement = units[failed]
         assert isinstance(statement, ast.stmt)
-        flags = 0
-        for unit in units[:failed]:
-            flags |= _future_flags(unit) if isinstance(unit, ast.stmt) else 0
-        errors.append(_failure(error, statement, path))
-        errors += _run_units(units[failed + 1 :], path, namespace, clock, flags)
-    return errors
+        return ([_failure(error, statement, path)]
+                + _run_units(units[failed + 1 :], path, namespace, clock, flags), flags)
+    return [], flags | (code.co_flags & _FUTURE_FLAGS)
 
 
 def _run_units(
@@ -345,7 +386,7 @@ def _run_units(
                            defines))
             continue
         flags |= _future_flags(unit)
-        failure = _run_statement(unit, path, namespace, flags)
+        failure = _run_statement(unit, path, namespace, clock, flags)
         if failure is not None:
             errors.append(failure)
     return errors
@@ -380,7 +421,7 @@ def _decode_source(raw: bytes) -> tuple[str, list[LoadErrorTuple]]:
 
 
 def _run_statement(
-    statement: ast.stmt, path: str, namespace: dict[str, Any], flags: int
+    statement: ast.stmt, path: str, namespace: dict[str, Any], clock: _LoadClock, flags: int
 ) -> LoadErrorTuple | None:
     try:
         code = compile(ast.Module(body=[statement], type_ignores=[]), path, "exec", flags, dont_inherit=True)
@@ -388,7 +429,7 @@ def _run_statement(
         defines = tuple(dict.fromkeys(_bound_names(statement)))
         return ("SyntaxError", _clip(str(error.msg)), error.lineno, error.offset, defines)
     try:
-        exec(code, namespace)
+        clock.run(code, namespace)
     except BaseException as error:
         return _failure(error, statement, path)
     return None
@@ -403,6 +444,17 @@ def _failure(error: BaseException, statement: ast.stmt | None, path: str) -> Loa
     line, _ = _location(error.__traceback__, path)
     defines = () if statement is None else tuple(dict.fromkeys(_bound_names(statement)))
     return (exception_type, _clip(message), line or (statement.lineno if statement else None), None, defines)
+
+
+_FUTURE_FLAGS = functools.reduce(
+    operator.or_, (getattr(__future__, name).compiler_flag for name in __future__.all_feature_names))
+"""Every ``__future__`` feature's compiler flag: the ones a code object holds in its ``co_flags`` are those
+its code imported, or was compiled with."""
+
+
+def _units_flags(units: list[Unit]) -> int:
+    """The ``__future__`` flags of the features ``units`` import."""
+    return functools.reduce(operator.or_, (_future_flags(unit) for unit in units if isinstance(unit, ast.stmt)), 0)
 
 
 def _future_flags(statement: ast.stmt) -> int:
@@ -431,11 +483,14 @@ def _bound_names(node: ast.AST) -> Iterator[str]:
 _PARSE_ERRORS = (SyntaxError, ValueError, RecursionError, MemoryError)
 
 
-def _units(text: str, path: str) -> list[Unit]:
-    """The file's top-level parts in order. When the whole file does not parse, each chunk (see
-    ``_chunk_starts``) is parsed alone, so that a syntax error costs only the chunk that holds it."""
+def _units(text: str) -> list[Unit]:
+    """The top-level parts of ``text``, a file's or a cell's, in order. When the whole does not parse, each chunk
+    (see ``_chunk_starts``) is parsed alone, so that a syntax error costs only the chunk that holds it.
+
+    The text is parsed under a made-up file name, as chunks are (see ``_chunk_units``): a cell's lines are not
+    those of its notebook's file."""
     try:
-        return list(ast.parse(text, path).body)
+        return list(ast.parse(text, "<submission>").body)
     except _PARSE_ERRORS as whole:
         units = _chunk_units(text)
         if not any(isinstance(unit, tuple) for unit in units):
@@ -488,13 +543,13 @@ def _chunk_starts(lines: list[str]) -> list[int]:
     backslash, decorator or ``else``/``except``-style clause. A ``def``, ``class`` or decorator at column 0
     closes an unbalanced bracket before it, as that is far likelier than a definition inside brackets."""
     starts = [0]
-    scanner = _Scanner()
+    scanner = LineScanner()
     after_decorator = False
     for number, line in enumerate(lines):
         if line[:1] not in _NOT_A_STATEMENT:
             definition = not scanner.quote and _STARTS_DEFINITION.match(line) is not None
             if definition or not scanner.continues():
-                scanner = _Scanner()
+                scanner = LineScanner()
                 if number and not after_decorator and not _CONTINUES_BLOCK.match(line):
                     starts.append(number)
                 after_decorator = line.startswith("@")
@@ -505,8 +560,9 @@ def _chunk_starts(lines: list[str]) -> list[int]:
 _TOKEN = re.compile(r"\\.?|'''|\"\"\"|['\"#()\[\]{}]")
 
 
-class _Scanner:
-    """Follows brackets, strings and backslash continuations line by line, as far as chunking needs."""
+class LineScanner:
+    """Follows brackets, strings and backslash continuations line by line, as far as telling where a statement
+    starts needs: here, to split a file into chunks, and in ``grader.notebook``, to find IPython magics."""
 
     def __init__(self) -> None:
         self.depth = 0
@@ -514,6 +570,7 @@ class _Scanner:
         self.backslash = False
 
     def continues(self) -> bool:
+        """Whether the next line continues the statement of the lines fed so far."""
         return self.depth > 0 or bool(self.quote) or self.backslash
 
     def feed(self, line: str) -> None:

@@ -119,17 +119,24 @@ class Worker:
         """The child's process id, once started."""
         return self._pid
 
-    def load(self, submission: Path, preamble: str = "") -> LoadResult:
+    def load(
+        self, submission: Path, preamble: str = "", cells: Sequence[tuple[int, str]] | None = None
+    ) -> LoadResult:
         """Import ``submission`` in the child (started now if need be) within ``limits.load_timeout_s``, after
         running ``preamble`` (trusted code, e.g. the helpers a course gives students) in its namespace. A
         top-level statement still running a second before the limit is stopped, and only the definitions and
-        imports after it run: what the file defines is graded all the same."""
+        imports after it run: what the file defines is graded all the same.
+
+        For a notebook, ``cells`` is the code of each code cell with the line where it starts in the code of all
+        of them joined (``grader.notebook.Script.cells``): they are loaded in place of the file's text, each on
+        its own, and every line reported, in load errors and faults, is a line of that joined code."""
         self._check_open()
         path = Path(submission).resolve()
         if self._pid is None:
             self._start(path)
         seconds = max(self.limits.load_timeout_s - _LOAD_MARGIN_S, self.limits.load_timeout_s / 2)
-        request = runner.LOAD + wire.encode((str(path), preamble, seconds))
+        code = None if cells is None else tuple((first_line, text) for first_line, text in cells)
+        request = runner.LOAD + wire.encode((str(path), preamble, seconds, code))
         try:
             max_bytes = wire.DEFAULT_MAX_BYTES + runner.KIND_BYTES
             return self._exchange(request, self.limits.load_timeout_s, max_bytes, _parse_load)
