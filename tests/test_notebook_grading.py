@@ -2,7 +2,8 @@
 own so that a failing cell costs only itself, and every place named as a code cell and a line in it.
 
 The notebooks under ``submissions/notebooks/`` were written with nbformat; ``correct`` and ``partly_wrong`` hold
-the code of their ``.py`` twins split into cells, with magics, shell commands and test calls around it.
+the code of their ``.py`` twins in ``examples/rnn_step_by_step/`` split into cells, with magics, shell commands
+and test calls around it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from grader.students import DEFAULT_ID_PATTERN, compile_id_pattern
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "tests" / "submissions" / "notebooks"
+EXAMPLES = ROOT / "examples" / "rnn_step_by_step"
+"""Where the notebooks' ``.py`` twins are: the example submissions."""
 LIMITS = Limits(call_timeout_s=1.0, load_timeout_s=10.0, memory_bytes=1024 * 2**20)
 SCHEMA = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 
@@ -79,7 +82,7 @@ def test_a_notebook_gets_the_results_of_its_python_twin(grader: Grader, name: st
     for ipython_syntax in ("%matplotlib inline", "!pip install", "%%time", "%%bash", "files = !ls", "np.dot?",
                            "    %time softmax"):
         assert ipython_syntax in sources
-    from_notebook, from_python = grader.grade(notebook), grader.grade(NOTEBOOKS / f"{name}.py")
+    from_notebook, from_python = grader.grade(notebook), grader.grade(EXAMPLES / f"{name}.py")
     assert results(from_notebook) == results(from_python)
     assert from_notebook.load_problems == from_python.load_problems == ()
     assert 0 < from_notebook.score <= from_notebook.max_score
@@ -226,20 +229,20 @@ def test_a_cell_running_too_long_is_stopped_and_the_cells_after_it_define_their_
 
 
 CLASS = {
-    "alice_rnn.ipynb": "correct.ipynb",
-    ".ipynb_checkpoints/alice_rnn-checkpoint.ipynb": "partly_wrong.ipynb",
-    "bob.py": "correct.py",
-    "late/carol.ipynb": "partly_wrong.ipynb",
+    "alice_rnn.ipynb": NOTEBOOKS / "correct.ipynb",
+    ".ipynb_checkpoints/alice_rnn-checkpoint.ipynb": NOTEBOOKS / "partly_wrong.ipynb",
+    "bob.py": EXAMPLES / "correct.py",
+    "late/carol.ipynb": NOTEBOOKS / "partly_wrong.ipynb",
 }
 """A class folder: alice's notebook (and its Jupyter checkpoint), bob's Python file, carol's partly wrong notebook
-in a subfolder; each copied from the notebooks folder."""
+in a subfolder."""
 
 
 def make_class(folder: Path) -> Path:
     """``folder`` holding ``CLASS``."""
     for name, source in CLASS.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(NOTEBOOKS / source, folder / name)
+        shutil.copyfile(source, folder / name)
     return folder
 
 
