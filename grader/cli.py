@@ -18,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from grader import __version__, setup_problems
+from grader import __version__, console, setup_problems
 from grader.assignment import Assignment
 from grader.atomic import write_text_atomically
 from grader.batch import default_jobs, find_submissions, grade_all
@@ -37,9 +37,9 @@ from grader.summary import render_batch
 
 _DEFAULT_LIMITS = Limits()
 EXIT_BELOW_THRESHOLD = 1
-EXIT_USAGE = 2
+EXIT_USAGE = console.EXIT_USAGE
 EXIT_BROKEN_SETUP = setup_problems.EXIT_BROKEN_SETUP
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = console.EXIT_INTERRUPTED
 DEFAULT_GRADEBOOK = "gradebook.db"
 CLASS_CSV = "class.csv"
 
@@ -285,14 +285,5 @@ def _setup_errors(assignment_name: str) -> Iterator[None]:
 
 
 def main() -> None:
-    """Console entry point: usage errors are one line on stderr, never a traceback."""
-    try:
-        grade.main(standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo("grade: interrupted", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as error:
-        click.echo(f"grade: error: {error.format_message()}", err=True)
-        sys.exit(EXIT_USAGE if isinstance(error, click.UsageError) else error.exit_code)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+    """Console entry point ``grade`` (see ``console.run``)."""
+    console.run(grade, "grade")
