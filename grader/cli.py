@@ -70,7 +70,9 @@ CLASS_CSV = "class.csv"
     "--sandbox", type=click.Choice(["auto", *(level.value for level in SandboxLevel)]), default="auto",
     show_default=True,
     help="strict: Landlock, seccomp and namespaces (exit status 3 where the kernel lacks them); basic: a "
-    "separate process with limits; auto: strict where available, else basic with a warning.",
+    "separate process with limits (strict and basic need Linux); portable: a separate Python process with time "
+    "limits, on any platform (macOS, Windows), without file, network or process confinement; auto: strict where "
+    "available, else basic with a warning, and portable off Linux.",
 )
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=default_jobs(), show_default="twice the cores",
               help="Submissions graded at once.")

@@ -26,8 +26,7 @@ from grader.feedback import (
 )
 from grader.feedback_values import MAX_DETAILED, describe_mismatches
 from grader.notebook import NotebookError, Script, is_notebook, read_notebook
-from grader.provided import ProvidedHelperError, provided_source
-from grader.reference import AssignmentError, PreparedCheck, prepare_checks
+from grader.reference import PreparedAssignment, PreparedCheck, prepare
 from grader.report import CheckResult, LoadProblem, Report, Status, SubmissionInfo, TestResult
 from grader.sandbox import forkserver, levels
 from grader.sandbox.outcome import CallResult, FaultKind, Isolation, Limits, LoadError, LoadResult, SandboxLevel
@@ -105,34 +104,34 @@ class _SandboxSession:
 class Grader:
     """Grades submissions against one assignment; fixtures and reference outputs are built once, here.
 
-    ``sandbox`` is the level to run submissions at (``"strict"``, ``"basic"``), or ``"auto"`` for the best this
-    kernel offers (see ``levels.resolve``: requiring strict where it is missing raises
-    ``levels.SandboxUnavailable``). ``limits.cpu_time_s`` is raised, if need be, to cover loading and every
+    ``assignment`` is either declared, its checks then prepared here from its solution (``AssignmentError``
+    when it is broken), or already prepared, with no solution needed (``public_checks.load`` gives the public
+    checks a student has). ``sandbox`` is the level to run submissions at (``"strict"``, ``"basic"``), or
+    ``"auto"`` for the best this kernel offers (see ``levels.resolve``: requiring strict where it is missing
+    raises ``levels.SandboxUnavailable``). ``limits.cpu_time_s`` is raised, if need be, to cover loading and every
     check at its time limit. With ``prestart``, a fork server for the submissions boots in the background while
     the reference outputs are computed (for one submission; a batch's processes start their own).
     """
 
     def __init__(
         self,
-        assignment: Assignment,
+        assignment: Assignment | PreparedAssignment,
         limits: Limits = Limits(),
         sandbox: SandboxLevel | str = "auto",
         prestart: bool = False,
     ) -> None:
-        self.assignment = assignment
         self.isolation: Isolation = levels.isolation(levels.resolve(sandbox))
         """The confinement every submission runs under."""
-        if prestart:
+        if prestart and self.isolation.level is not SandboxLevel.PORTABLE:
             forkserver.prestart(namespaces=self.isolation.own_pid_namespace)
-        self._checks = prepare_checks(assignment)
+        prepared = assignment if isinstance(assignment, PreparedAssignment) else prepare(assignment)
+        self.assignment = prepared.assignment
+        self._checks = prepared.checks
+        self._stub_source = prepared.stub_source
+        self._preamble = prepared.preamble
         calls = sum(len(checks) for checks in self._checks.values())
         cpu_time_s = max(limits.cpu_time_s, limits.load_timeout_s + calls * limits.call_timeout_s)
         self.limits = replace(limits, cpu_time_s=cpu_time_s)
-        self._stub_source = assignment.stub.read_text(encoding="utf-8")
-        try:
-            self._preamble = provided_source(self._stub_source, assignment.provided)
-        except ProvidedHelperError as error:
-            raise AssignmentError(f"{assignment.stub}: {error}") from error
 
     def grade(self, submission: Path, display_path: str | None = None) -> Report:
         """Grade the file at ``submission``, a Python file or a Jupyter notebook (``.ipynb``); ``display_path`` is

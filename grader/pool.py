@@ -22,7 +22,7 @@ from pathlib import Path
 
 from grader.grading import Grader
 from grader.report import Report
-from grader.sandbox import confine
+from grader.sandbox import confine, levels
 
 Job = tuple[Path, str]
 """A submission to grade: its path and how its report names it."""
@@ -126,7 +126,8 @@ class _Pool:
 
 def _serve(grader: Grader, connection: Connection, parent: int) -> None:
     """A pool process: grade each job received, send back its outcome, until the connection closes."""
-    confine.die_with_parent(parent)
+    if levels.on_linux():  # elsewhere a pool process outlives a killed parent until its pipe closes
+        confine.die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, _exit_on_signal)
     while True:

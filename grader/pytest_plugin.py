@@ -33,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grade-submission", metavar="FILE", help="The student file to grade; needs --grade-assignment.")
     group.addoption("--grade-assignment", metavar="NAME",
                     help="The assignment to grade it against (grade --list shows them); needs --grade-submission.")
-    group.addoption("--grade-sandbox", choices=("auto", "strict", "basic"), default="auto",
+    group.addoption("--grade-sandbox", choices=("auto", "strict", "basic", "portable"), default="auto",
                     help="strict: Landlock, seccomp and namespaces; basic: a separate process with limits; auto "
                     "(default): strict where available, else basic with a warning.")
     group.addoption("--grade-timeout", metavar="SECONDS", type=float, default=None,

@@ -8,16 +8,17 @@ from __future__ import annotations
 import copy
 import importlib.util
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from grader.assignment import Assignment, Call, Fixture, GradedFunction, Tolerance
+from grader.assignment import Assignment, Call, Fixture, GradedFunction, Tolerance, Visibility
 from grader.compare import same_values, tolerances_used
 from grader.expected import ExpectedEncoding
+from grader.provided import ProvidedHelperError, provided_source
 from grader.sandbox import runner
 from grader.sandbox.worker import encode_call
 
@@ -44,6 +45,8 @@ class PreparedCheck:
     with no need to decode and compare it."""
     expected_after: tuple[Any, ...] = ()
     """The function's watched arguments (``GradedFunction.watched``) as the reference left them, in order."""
+    watched_keys: tuple[int | str, ...] = ()
+    """Where each watched argument is in ``call``: its position in the arguments, or its keyword."""
 
     @property
     def accept(self) -> Callable[[bytearray], bool] | None:
@@ -81,39 +84,83 @@ def _reference_call(
     return result, runner.picked(args, kwargs, tuple(watched))
 
 
-def prepare_checks(assignment: Assignment) -> dict[str, tuple[PreparedCheck, ...]]:
-    """Build every fixture and its expected output, keyed by graded function name."""
+@dataclass(frozen=True)
+class PreparedAssignment:
+    """Everything grading needs of an assignment, and nothing of its solution: its declaration, the prepared
+    checks of each graded function (by name, in fixture order), the stub's text (to tell the regions a
+    submission left unfilled) and the source of the helpers the course provides (run before a submission)."""
+
+    assignment: Assignment
+    checks: Mapping[str, tuple[PreparedCheck, ...]]
+    stub_source: str
+    preamble: str
+
+
+def prepare(assignment: Assignment, visibility: Visibility | None = None) -> PreparedAssignment:
+    """Prepare ``assignment`` from its solution and stub: the checks of every fixture, or only of those of
+    ``visibility``. Raises ``AssignmentError``, and ``OSError`` when the stub cannot be read."""
+    checks = prepare_checks(assignment, visibility)
+    stub_source = assignment.stub.read_text(encoding="utf-8")
+    try:
+        preamble = provided_source(stub_source, assignment.provided)
+    except ProvidedHelperError as error:
+        raise AssignmentError(f"{assignment.stub}: {error}") from error
+    return PreparedAssignment(assignment, checks, stub_source, preamble)
+
+
+def prepare_checks(
+    assignment: Assignment, visibility: Visibility | None = None
+) -> dict[str, tuple[PreparedCheck, ...]]:
+    """Build every fixture (or those of ``visibility``) and its expected output, keyed by graded function name."""
     solution = load_solution(assignment)
-    return {graded.name: _prepare_function(solution, graded, assignment.default_tolerance)
+    return {graded.name: _prepare_function(solution, graded, assignment.default_tolerance, visibility)
             for graded in assignment.functions}
 
 
-def _prepare_function(
-    solution: ModuleType, graded: GradedFunction, default_tolerance: Tolerance
-) -> tuple[PreparedCheck, ...]:
-    if not callable(getattr(solution, graded.name, None)):
-        raise AssignmentError(f"the solution does not define {graded.name}()")
+def prepared_check(
+    graded: GradedFunction,
+    fixture: Fixture,
+    call: Call,
+    watched_keys: tuple[int | str, ...],
+    expected: Any,
+    expected_after: tuple[Any, ...],
+    default_tolerance: Tolerance,
+) -> PreparedCheck:
+    """The check of ``fixture``, whose reference outputs for ``call`` are ``expected`` and ``expected_after``
+    (the watched arguments, found in ``call`` at ``watched_keys``): its arguments encoded for the sandbox and
+    its expected encoding, once for every submission."""
 
     def tolerance_for(path: str) -> Tolerance:
         return graded.tolerance_for(path, default_tolerance)
 
+    tolerances = tolerances_used(expected, outputs=graded.outputs, tolerance_for=tolerance_for)
+    if watched_keys:
+        tolerances |= tolerances_used(expected_after, outputs=graded.watched, tolerance_for=tolerance_for)
+    encoding = ExpectedEncoding.of((expected, expected_after) if watched_keys else expected, tolerances)
+    return PreparedCheck(fixture, call, expected, encode_call(call, watched_keys), encoding, expected_after,
+                         watched_keys)
+
+
+def _prepare_function(
+    solution: ModuleType, graded: GradedFunction, default_tolerance: Tolerance, visibility: Visibility | None
+) -> tuple[PreparedCheck, ...]:
+    if not callable(getattr(solution, graded.name, None)):
+        raise AssignmentError(f"the solution does not define {graded.name}()")
     prepared = []
     for fixture in graded.fixtures:
+        if visibility is not None and fixture.visibility is not visibility:
+            continue
         try:
             call = fixture.build(solution)
             watched = _watched_keys(solution, graded, call)
             expected, after = _reference_call(solution, graded.name, call, watched)
-            arguments = encode_call(call, watched)
+            check = prepared_check(graded, fixture, call, watched, expected, after, default_tolerance)
         except AssignmentError:
             raise
         except Exception as error:
             raise AssignmentError(f"fixture {fixture.name!r} of {graded.name} fails: {error!r}") from error
         _check_left_unchanged(graded, fixture, call, watched, after)
-        tolerances = tolerances_used(expected, outputs=graded.outputs, tolerance_for=tolerance_for)
-        if watched:
-            tolerances |= tolerances_used(after, outputs=graded.watched, tolerance_for=tolerance_for)
-        encoding = ExpectedEncoding.of((expected, after) if watched else expected, tolerances)
-        prepared.append(PreparedCheck(fixture, call, expected, arguments, encoding, after))
+        prepared.append(check)
     return tuple(prepared)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from grader.sandbox.outcome import Isolation
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "report.schema.json"
 
 

@@ -27,9 +27,12 @@ def describe(error: Exception, assignment_name: str) -> str:
 
 
 def fallback_warning(grader: Grader, requested: str) -> str | None:
-    """What to warn of when ``auto`` (``requested``) left ``grader`` in the basic sandbox: why strict is not in
-    force; None when no warning is due."""
-    if requested != "auto" or grader.isolation.level is not SandboxLevel.BASIC:
+    """What to warn of when ``auto`` (``requested``) left ``grader`` short of the strict sandbox: why, and what
+    runs submissions instead; None when no warning is due."""
+    if requested != "auto" or grader.isolation.level is SandboxLevel.STRICT:
         return None
+    level = grader.isolation.level.value
+    if not levels.on_linux():
+        return f"the strict and basic sandboxes need Linux; running submissions in the {level} sandbox"
     missing = levels.kernel_support().strict_missing
-    return f"the strict sandbox is not available here ({missing}); running submissions in the basic sandbox"
+    return f"the strict sandbox is not available here ({missing}); running submissions in the {level} sandbox"

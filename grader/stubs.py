@@ -10,8 +10,8 @@ A solution marks every part students write with full-line comments, indented lik
 ``name = None`` line per name the region binds, keeping the instructor's full-line comments. The source is
 parsed, never split as text: ``tokenize`` finds the markers and ``ast`` the statements between them.
 
-``python -m grader.stubs`` regenerates the stub of every registered assignment; ``--check`` only reports the
-stubs that are missing or out of date.
+``python -m grader.stubs`` regenerates the stub of every registered assignment, and the public checks file students
+get beside it (``grader.public_checks``); ``--check`` only reports the files that are missing or out of date.
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ from pathlib import Path
 
 import click
 
+from grader import public_checks
 from grader.assignment import Assignment
 from grader.atomic import write_text_atomically
 from grader.course import course_root
-from grader.registry import assignment_names, load_assignment
+from grader.reference import AssignmentError
 
 _START = "START"
 _END = "END"
@@ -541,6 +542,10 @@ def unfilled_regions(submission_source: str, stub_source: str) -> dict[str, Func
 
 def registered_assignments() -> list[Assignment]:
     """Every registered assignment, by name."""
+    # Imported here: grading a submission uses this module's region analysis, and a student's self-check has
+    # the public checks of its assignment but no registered suite.
+    from grader.registry import assignment_names, load_assignment
+
     return [load_assignment(name) for name in assignment_names()]
 
 
@@ -574,6 +579,36 @@ def write_stubs(assignments: Iterable[Assignment] | None = None) -> list[Path]:
     return [path for path, _ in stale]
 
 
+def _public_checks_current(assignment: Assignment, fresh: public_checks.PublicChecks) -> bool:
+    """Whether the assignment's public checks file holds ``fresh``'s checks (values within tolerance)."""
+    try:
+        stored = public_checks.load(public_checks.path_for(assignment))
+    except public_checks.PublicChecksError:
+        return False
+    return not public_checks.differences(stored, fresh)
+
+
+def outdated_public_checks(assignments: Iterable[Assignment] | None = None) -> list[Path]:
+    """The public checks files (of the registered assignments by default) that are missing, unreadable or whose
+    checks differ from those of their assignment now; those of a missing stub, which they hold, too."""
+    chosen = registered_assignments() if assignments is None else assignments
+    return [public_checks.path_for(assignment) for assignment in chosen
+            if not assignment.stub.is_file() or not _public_checks_current(assignment, public_checks.of(assignment))]
+
+
+def write_public_checks(assignments: Iterable[Assignment] | None = None) -> list[Path]:
+    """Write the public checks files (of the registered assignments by default) that ``outdated_public_checks``
+    lists; returns the paths written. Every assignment's checks are prepared before any file is written."""
+    chosen = registered_assignments() if assignments is None else assignments
+    fresh = [(assignment, public_checks.of(assignment)) for assignment in chosen]
+    stale = [(public_checks.path_for(assignment), checks) for assignment, checks in fresh
+             if not _public_checks_current(assignment, checks)]
+    for path, checks in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, public_checks.dumps(checks))
+    return [path for path, _ in stale]
+
+
 def _problem(path: Path) -> str:
     return "out of date" if path.exists() else "missing"
 
@@ -584,17 +619,18 @@ def _shown(path: Path) -> str:
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing the stubs missing or out of date.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 listing the stubs and public checks files missing or out of date.")
 def main(check: bool) -> None:
-    """Regenerate the student stub of every registered assignment from its solution."""
+    """Regenerate the student stub of every registered assignment from its solution, and its public checks."""
     try:
-        paths = outdated_stubs() if check else write_stubs()
-    except (StubError, OSError) as error:
+        paths = outdated_stubs() + outdated_public_checks() if check else write_stubs() + write_public_checks()
+    except (StubError, AssignmentError, OSError) as error:
         raise click.ClickException(str(error)) from None
     for path in paths:
         click.echo(f"{_problem(path) if check else 'wrote'}: {_shown(path)}")
     if not paths:
-        click.echo("all stubs are up to date")
+        click.echo("all stubs and public checks are up to date")
     if check and paths:
         sys.exit(1)
 

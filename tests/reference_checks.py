@@ -150,9 +150,12 @@ def assert_builds_deterministically(fixture: Fixture, reference: ModuleType) -> 
 
 def readme_public_check(assignment: Assignment) -> str:
     """What the public check in the assignment's student README prints, asserted to be exactly the output the
-    README shows after it (its first two code blocks), run beside the reference solution."""
+    README shows after it (its first Python code block and the code block after that), run beside the reference
+    solution."""
     readme = (assignment.stub.parent / "README.md").read_text(encoding="utf-8")
-    snippet, printed = (block.split("\n", 1)[1] for block in readme.split("```")[1:4:2])
+    blocks = readme.split("```")[1::2]
+    first = next(index for index, block in enumerate(blocks) if block.startswith("python\n"))
+    snippet, printed = (block.split("\n", 1)[1] for block in blocks[first : first + 2])
     run = subprocess.run(
         [sys.executable, "-c", snippet], cwd=assignment.solution.parent, capture_output=True, text=True, timeout=60
     )

@@ -291,6 +291,18 @@ def test_auto_falls_back_to_basic_with_a_warning(
     assert "Score: 100 / 100" in captured.out
 
 
+def test_auto_off_linux_runs_the_portable_sandbox_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(levels, "on_linux", lambda: False)
+    assert run_cli(monkeypatch) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ("grade: warning: the strict and basic sandboxes need Linux; running submissions in the "
+                            "portable sandbox\n")
+    assert captured.out.splitlines()[1].startswith("sandbox: portable (")
+    assert "Score: 100 / 100" in captured.out
+
+
 @pytest.mark.parametrize("level", ["basic", pytest.param("strict", marks=needs_strict)])
 def test_the_report_states_the_sandbox_in_force(level: str) -> None:
     command = [sys.executable, "-m", "grader", str(CORRECT), "-a", "rnn_step_by_step", "--sandbox", level]

@@ -16,6 +16,7 @@ from reference_checks import readme_public_check
 
 import grader.stubs
 from grader.assignment import Assignment
+from grader.public_checks import path_for
 from grader.registry import load_assignment
 from grader.stubs import (
     MAX_SOURCE_CHARS,
@@ -26,6 +27,7 @@ from grader.stubs import (
     main,
     make_stub,
     may_have_unfilled_regions,
+    outdated_public_checks,
     outdated_stubs,
     registered_assignments,
     unfilled_regions,
@@ -615,24 +617,31 @@ def test_write_stubs_writes_only_what_changed_and_leaves_no_temporary_file(cours
     assert sorted(os.listdir(course[0].stub.parent)) == ["first.py"]
 
 
-def test_check_command_exits_1_listing_stubs_then_0_once_written(course: list[Assignment]) -> None:
+def test_check_command_exits_1_listing_stubs_and_public_checks_then_0_once_written(course: list[Assignment]) -> None:
+    files = [assignment.stub for assignment in course] + [path_for(assignment) for assignment in course]
     runner = CliRunner()
     checked = runner.invoke(main, ["--check"])
     assert checked.exit_code == 1
-    assert checked.output.splitlines() == [f"missing: {assignment.stub}" for assignment in course]
+    assert checked.output.splitlines() == [f"missing: {path}" for path in files]
     assert not course[0].stub.exists()
 
     written = runner.invoke(main, [])
     assert written.exit_code == 0
-    assert written.output.splitlines() == [f"wrote: {assignment.stub}" for assignment in course]
+    assert written.output.splitlines() == [f"wrote: {path}" for path in files]
 
     course[1].stub.write_text("stale\n")
     checked = runner.invoke(main, ["--check"])
-    assert (checked.exit_code, checked.output) == (1, f"out of date: {course[1].stub}\n")
+    stale = [course[1].stub, path_for(course[1])]
+    assert (checked.exit_code, checked.output) == (1, "".join(f"out of date: {path}\n" for path in stale))
+
+    runner.invoke(main, [])
+    path_for(course[0]).write_text("{}")
+    checked = runner.invoke(main, ["--check"])
+    assert (checked.exit_code, checked.output) == (1, f"out of date: {path_for(course[0])}\n")
 
     runner.invoke(main, [])
     checked = runner.invoke(main, ["--check"])
-    assert (checked.exit_code, checked.output) == (0, "all stubs are up to date\n")
+    assert (checked.exit_code, checked.output) == (0, "all stubs and public checks are up to date\n")
 
 
 def test_command_reports_a_malformed_solution_in_one_line(course: list[Assignment]) -> None:
@@ -646,8 +655,8 @@ def test_command_reports_a_malformed_solution_in_one_line(course: list[Assignmen
 # --- the registered assignments ------------------------------------------------------------------------------
 
 
-def test_every_registered_stub_is_up_to_date() -> None:
-    assert outdated_stubs() == [], "run `python -m grader.stubs` to regenerate the stubs"
+def test_every_registered_stub_and_public_checks_file_is_up_to_date() -> None:
+    assert outdated_stubs() + outdated_public_checks() == [], "run `python -m grader.stubs` to regenerate them"
 
 
 @pytest.mark.parametrize("assignment", registered_assignments(), ids=lambda assignment: assignment.name)
@@ -678,7 +687,7 @@ def test_module_runs_as_a_command() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "grader.stubs", "--check"], capture_output=True, text=True, timeout=120
     )
-    assert (run.returncode, run.stdout) == (0, "all stubs are up to date\n"), run.stderr
+    assert (run.returncode, run.stdout) == (0, "all stubs and public checks are up to date\n"), run.stderr
 
 
 def test_the_readme_public_check_prints_the_published_values() -> None:

@@ -1,8 +1,9 @@
 """Confinement of the process that runs a submission, with the kernel's unprivileged features (Linux).
 
 The process that runs a submission imports this module first, before numpy, so it uses only the standard
-library and ctypes. The probes (``landlock_abi``, ``probe_namespaces``, ``seccomp_supported``) leave the
-caller as it was; everything else confines the calling process for good:
+library and ctypes; importing it works on any platform (the grader imports it everywhere), confining only on
+Linux. The probes (``landlock_abi``, ``probe_namespaces``, ``seccomp_supported``) leave the caller as it was;
+everything else confines the calling process for good:
 
 - ``isolate``: what ``Setup`` asks for before the runner starts: namespaces,
   resource limits, the PID namespace (or else become the subreaper of orphaned descendants);
@@ -23,9 +24,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import math
 import os
-import resource
 import signal
 import site
 import stat
@@ -33,6 +32,8 @@ import struct
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+
+from grader.sandbox.process_setup import Setup, limit_resources
 
 _SYS_LANDLOCK_CREATE_RULESET = 444
 _SYS_LANDLOCK_ADD_RULE = 445
@@ -80,77 +81,25 @@ SYSTEM_PATHS = ("/usr/lib", "/usr/lib64", "/lib", "/lib64", "/usr/share/zoneinfo
 DEVICES = {"/dev/null": _FS_READ_FILE | _FS_WRITE_FILE | _FS_TRUNCATE, "/dev/zero": _FS_READ_FILE,
            "/dev/urandom": _FS_READ_FILE}
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
 
-
-@dataclass(frozen=True)
-class Setup:
-    """How the parent has the process that runs a submission confined and limited; the worker passes it as
-    JSON on the command line."""
-
-    memory_bytes: int
-    max_result_bytes: int
-    cpu_time_s: float
-    file_size_bytes: int
-    open_files: int
-    processes: int
-    scratch: str
-    """The only directory the submission may write to (strict), and its working directory."""
-    submission: str
-    """The only file outside Python's own that the submission may read (strict)."""
-    landlock_abi: int | None
-    """The Landlock ABI to confine the filesystem with; None for no confinement (the basic sandbox)."""
-    namespaces: bool
-    """The process runs in user and network namespaces of its own (so ``processes`` counts only the
-    submission's own processes): entered by the fork server, or by the process itself (``enter_namespaces``)."""
-    pid_namespace: bool
-    """The process runs in the fork server's PID namespace, whose init is the server: it ends every process of
-    a submission, and reaps them."""
-    enter_namespaces: bool = False
-    """The process must enter the user and network namespaces itself: the kernel offers no PID namespace, so
-    the fork server has none."""
-    process_cgroup: bool = False
-    """The process starts in a pids cgroup capping ``processes`` (the fork server's, for root, whom
-    ``RLIMIT_NPROC`` does not bind)."""
-
-    @property
-    def processes_limited(self) -> bool:
-        """Whether ``processes`` is enforced: ``RLIMIT_NPROC`` in a user namespace, or the cgroup."""
-        return self.namespaces or self.process_cgroup
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, loaded at first use: importing this module must work everywhere (Windows has no
+    ``CDLL(None)``), although confining works only on Linux."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    return libc
 
 
 def isolate(setup: Setup) -> None:
     """Everything ``setup`` asks for before the runner starts, in this order: the namespaces (the process limit
     must count in the new user namespace), the resource limits, and, outside a PID namespace, becoming the
-    subreaper of orphaned descendants. ``restrict`` comes last, in the runner."""
+    subreaper of orphaned descendants. ``restrict`` comes last (``grader.sandbox.child``)."""
     if setup.enter_namespaces:
         enter_namespaces(pid_namespace=False)
     limit_resources(setup)
     if not setup.pid_namespace:
         become_subreaper()
-
-
-def limit_resources(setup: Setup) -> None:
-    """Cap address space, core files, written file sizes, open files and CPU time (and processes, counted in
-    the submission's own user namespace), soft and hard, so that the submission cannot lift them. The CPU
-    limit's hard value is a second later, so that SIGXCPU, not SIGKILL, reports it."""
-    cpu = math.ceil(setup.cpu_time_s)
-    limits = [
-        (resource.RLIMIT_AS, setup.memory_bytes, setup.memory_bytes),
-        (resource.RLIMIT_CORE, 0, 0),
-        (resource.RLIMIT_FSIZE, setup.file_size_bytes, setup.file_size_bytes),
-        (resource.RLIMIT_NOFILE, setup.open_files, setup.open_files),
-        (resource.RLIMIT_CPU, cpu, cpu + 1),
-    ]
-    if setup.namespaces:  # in the fork server's PID namespace, the server is one of the user's processes
-        processes = setup.processes + (1 if setup.pid_namespace else 0)
-        limits.append((resource.RLIMIT_NPROC, processes, processes))
-    for limit, soft, hard in limits:
-        current = resource.getrlimit(limit)[1]
-        if current != resource.RLIM_INFINITY:
-            soft, hard = min(soft, current), min(hard, current)
-        resource.setrlimit(limit, (soft, hard))
 
 
 class _RulesetAttr(ctypes.Structure):
@@ -165,7 +114,7 @@ class _PathBeneathAttr(ctypes.Structure):
 
 def _call(function: str, *arguments: object) -> int:
     """``libc.function(*arguments)``, raising ``OSError`` when it fails."""
-    result: int = getattr(_libc, function)(*arguments)
+    result: int = getattr(_libc(), function)(*arguments)
     if result < 0:
         number = ctypes.get_errno()
         raise OSError(number, f"{function}: {os.strerror(number)}")

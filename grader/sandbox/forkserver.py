@@ -26,9 +26,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from grader.sandbox import cgroup, confine, zygote
+from grader.sandbox import cgroup, levels, zygote
+from grader.sandbox.process_setup import Setup
 
-_PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[2])
+"""The directory holding the ``grader`` package, which a fresh interpreter puts first on ``sys.path``."""
 _BOOTSTRAP = (
     "import sys\n"
     "sys.path[0] = sys.argv[1]\n"
@@ -87,7 +89,7 @@ class ForkServer:
         with self._lock:
             self._start()
 
-    def spawn(self, setup: confine.Setup, environment: Mapping[str, str], fds: Sequence[int]) -> int:
+    def spawn(self, setup: Setup, environment: Mapping[str, str], fds: Sequence[int]) -> int:
         """Fork a process that runs ``child.main`` on ``fds`` (the read end of its request pipe, the write end of
         its response pipe), confined as ``setup`` says, with ``ENVIRONMENT`` and ``environment``; its pid.
 
@@ -140,7 +142,7 @@ class ForkServer:
             raise ForkServerError(f"the fork server could not serve the request: {answer['error']}")
         return answer
 
-    def _limit_processes(self, setup: confine.Setup) -> dict[str, Any]:
+    def _limit_processes(self, setup: Setup) -> dict[str, Any]:
         """The setup to send, with the cgroup's limit set for it: its processes and this server."""
         if self._cgroup is None:
             return dataclasses.asdict(setup)
@@ -165,7 +167,7 @@ class ForkServer:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-s", "-c", _BOOTSTRAP, _PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid()),
+                [sys.executable, "-s", "-c", _BOOTSTRAP, PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid()),
                  "namespaces" if self.namespaces else "plain"],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
@@ -234,7 +236,10 @@ def release(server: ForkServer) -> None:
 
 
 def prestart(namespaces: bool = False) -> None:
-    """Have an idle server of that kind booting now, so that it is ready when the first submission comes."""
+    """Have an idle server of that kind booting now, so that it is ready when the first submission comes. Off
+    Linux, where no fork server runs (see ``levels.on_linux``), nothing."""
+    if not levels.on_linux():
+        return
     with _idle_lock:
         if any(server.namespaces == namespaces for server in _idle):
             return
@@ -252,4 +257,5 @@ def _forget_in_child() -> None:
     _idle_lock = threading.Lock()
 
 
-os.register_at_fork(after_in_child=_forget_in_child)
+if hasattr(os, "register_at_fork"):  # not on Windows, where no process forks
+    os.register_at_fork(after_in_child=_forget_in_child)

@@ -1,14 +1,16 @@
 """Which sandbox levels this machine allows, and what each one puts in force.
 
-``strict`` needs Landlock ABI 3 or later (files, truncation included), a way to cut the network (a network
-namespace, or at least Landlock's TCP control from ABI 4), a way to keep the submission from signalling the
-grader (a PID namespace, or Landlock's signal scoping from ABI 6) and the seccomp filter against Unix sockets.
-``basic`` is always available.
+``strict`` needs Linux with Landlock ABI 3 or later (files, truncation included), a way to cut the network (a
+network namespace, or at least Landlock's TCP control from ABI 4), a way to keep the submission from signalling
+the grader (a PID namespace, or Landlock's signal scoping from ABI 6) and the seccomp filter against Unix
+sockets. ``basic`` needs Linux (its fork server and its kill of the process tree do). ``portable`` runs
+anywhere Python and numpy do: macOS and Windows included.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass
 
 from grader.sandbox import confine
@@ -16,7 +18,16 @@ from grader.sandbox.outcome import Isolation, SandboxLevel
 
 
 class SandboxUnavailable(RuntimeError):
-    """The strict sandbox was required, and this kernel cannot provide it; the message says what is missing."""
+    """The level required cannot run here (strict on a kernel without what it needs, strict or basic off
+    Linux); the message says what is missing."""
+
+
+_PLATFORM_NAMES = {"darwin": "macOS", "win32": "Windows"}
+
+
+def on_linux() -> bool:
+    """Whether this is Linux, where the strict and basic levels (and their fork servers) can run."""
+    return sys.platform.startswith("linux")
 
 
 @dataclass(frozen=True)
@@ -50,20 +61,32 @@ class KernelSupport:
 
 @functools.cache
 def kernel_support() -> KernelSupport:
-    """Probe the kernel once per process, without confining the caller (the namespaces are tried in a fork)."""
+    """Probe the kernel once per process, without confining the caller (the namespaces are tried in a fork).
+    Off Linux, nothing is probed (the probes are Linux system calls) and nothing is supported."""
+    if not on_linux():
+        return KernelSupport(None, namespaces=False, pid_namespace=False, seccomp=False)
     namespaces, pid_namespace = confine.probe_namespaces()
     return KernelSupport(confine.landlock_abi(), namespaces, pid_namespace, confine.seccomp_supported())
 
 
 def resolve(requested: SandboxLevel | str = "auto") -> SandboxLevel:
     """The level to use: ``requested`` (a ``SandboxLevel`` or its value), or for ``"auto"`` strict where this
-    kernel offers it and basic elsewhere.
+    kernel offers it, basic on other Linux kernels, and portable off Linux.
 
-    Raises ``SandboxUnavailable`` when strict is requested and missing, ``ValueError`` for an unknown level.
+    Raises ``SandboxUnavailable`` when strict is requested and missing, or strict or basic off Linux;
+    ``ValueError`` for an unknown level.
     """
     if requested == "auto":
+        if not on_linux():
+            return SandboxLevel.PORTABLE
         return SandboxLevel.BASIC if kernel_support().strict_missing else SandboxLevel.STRICT
     level = SandboxLevel(requested)
+    if level is SandboxLevel.PORTABLE:
+        return level
+    if not on_linux():
+        system = _PLATFORM_NAMES.get(sys.platform, sys.platform)
+        raise SandboxUnavailable(f"the {level.value} sandbox is not available here: it needs Linux, and this is "
+                                 f"{system}; the portable sandbox runs anywhere")
     missing = kernel_support().strict_missing if level is SandboxLevel.STRICT else None
     if missing is not None:
         raise SandboxUnavailable(f"the strict sandbox is not available here: {missing}")
@@ -71,7 +94,10 @@ def resolve(requested: SandboxLevel | str = "auto") -> SandboxLevel:
 
 
 def isolation(level: SandboxLevel) -> Isolation:
-    """What ``level`` puts in force on this kernel (strict must be available: see ``resolve``)."""
+    """What ``level`` puts in force here (strict must be available: see ``resolve``)."""
+    if level is SandboxLevel.PORTABLE:  # Windows has no process groups to kill as one, nor resource limits
+        processes = "process" if sys.platform == "win32" else "process-group"
+        return Isolation(level, None, network="open", filesystem="open", processes=processes)
     if level is SandboxLevel.BASIC:
         return Isolation(level, None, network="open", filesystem="open", processes="process-group")
     support = kernel_support()

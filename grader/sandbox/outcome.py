@@ -42,6 +42,10 @@ class SandboxLevel(str, enum.Enum):
     """Landlock, seccomp, namespaces where the system permits them, and the limits."""
     BASIC = "basic"
     """A separate process with the limits, in a process group of its own."""
+    PORTABLE = "portable"
+    """A separate Python interpreter per submission with the wall-time limits, on any platform; where the
+    ``resource`` module exists (not on Windows), the limits the system accepts; in a process group of its own
+    on POSIX."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,9 @@ class Isolation:
     filesystem: str
     """``"confined"`` (Landlock) or ``"open"`` (the user's own permissions)."""
     processes: str
-    """``"pid-namespace"`` (everything the submission starts dies with it) or ``"process-group"``."""
+    """``"pid-namespace"`` (everything the submission starts dies with it), ``"process-group"`` (its process
+    group dies with it), or ``"process"`` (only the process itself is killed: the portable level on Windows,
+    which has no resource limits either)."""
 
     @property
     def own_pid_namespace(self) -> bool:
@@ -68,6 +74,9 @@ class Isolation:
         """One line for people, e.g. ``"strict (Landlock ABI 7, no network, own PID namespace)"``."""
         if self.level is SandboxLevel.BASIC:
             return "basic (a separate process with limits; files and network are not confined)"
+        if self.level is SandboxLevel.PORTABLE:
+            limits = "time limits" if self.processes == "process" else "time and CPU limits"
+            return f"portable (a separate Python process with {limits}; no file, network or process confinement)"
         network = {"blocked": "no network", "tcp-blocked": "no TCP, UDP open"}.get(self.network, "network open")
         processes = "own PID namespace" if self.processes == "pid-namespace" else "own process group"
         return f"{self.level.value} (Landlock ABI {self.landlock_abi}, {network}, {processes})"

@@ -1,8 +1,9 @@
 """The child side: loads one submission and calls its functions on request, in a process of its own.
 
-``grader.sandbox.child`` starts this module's ``main`` once the process is isolated. It imports only the
-standard library, numpy and ``grader.sandbox.wire`` and ``confine``, and talks to the parent only through two
-pipes, one frame of ``wire`` per message; the student's stdout and stderr go to /dev/null. Messages are a kind
+``grader.sandbox.child`` starts this module's ``main`` once the process is isolated, or, at the portable level,
+``grader.sandbox.portable_child`` its ``serve``. It imports only the standard library, numpy,
+``grader.sandbox.wire`` and ``process_setup``, on any platform, and talks to the parent only through two pipes,
+one frame of ``wire`` per message; the student's stdout and stderr go to the null device. Messages are a kind
 byte and one encoded value:
 
     child -> parent   READY (nothing: once confined, before any student code runs)
@@ -30,6 +31,7 @@ before the submission itself. ``load_errors`` are ``(kind, message, line, column
 from __future__ import annotations
 import __future__
 
+import _thread
 import ast
 import contextlib
 import errno
@@ -43,6 +45,7 @@ import re
 import signal
 import site
 import sys
+import threading
 import tokenize
 import types
 from collections.abc import Callable, Iterator
@@ -52,7 +55,8 @@ from typing import Any
 import numpy as np
 import numpy.random  # imported now rather than within the first call's time limit
 
-from grader.sandbox import confine, wire
+from grader.sandbox import wire
+from grader.sandbox.process_setup import Setup
 
 KIND_BYTES = 1
 """Every message starts with one byte naming its kind."""
@@ -77,25 +81,25 @@ Unit = ast.stmt | LoadErrorTuple
 """A top-level part of the submission in file order: a statement to run, or why a part cannot run."""
 
 
-def main(request_fd: int, response_fd: int, setup: confine.Setup, problem: str | None) -> None:
-    """Finish confining this process (Landlock and seccomp, which ``grader.sandbox.child`` leaves for after the
-    imports), then answer requests until the parent closes the request pipe. ``problem`` says why the earlier
-    steps failed, if they did: then, as when this step fails, tell the parent and exit."""
-    if problem is None and setup.landlock_abi is not None:
-        try:
-            confine.restrict(setup.landlock_abi, setup.scratch, [setup.submission])
-        except OSError as error:
-            problem = str(error)
+def main(request_fd: int, response_fd: int, setup: Setup, problem: str | None) -> None:
+    """Answer requests on the pipes ``request_fd`` and ``response_fd`` (see ``serve``). ``problem`` says why
+    confining this process failed, if it did: then tell the parent and exit."""
     if problem is not None:
         wire.send_frame(response_fd, UNCONFINED + wire.encode(problem))
         os._exit(1)
+    serve(setup, functools.partial(wire.recv_frame, request_fd), functools.partial(wire.send_frame, response_fd))
+
+
+def serve(setup: Setup, receive: Callable[[int], bytearray], send: Callable[[bytes], None]) -> None:
+    """Say READY, then answer requests, each read by ``receive`` (given the largest size it may have) and each
+    response written by ``send``, until the parent closes the request pipe: then exit."""
     session = _Session(setup)
     try:
-        wire.send_frame(response_fd, READY)
+        send(READY)
         while True:
-            request = wire.recv_frame(request_fd, wire.DEFAULT_MAX_BYTES + KIND_BYTES)
+            request = receive(wire.DEFAULT_MAX_BYTES + KIND_BYTES)
             for response in session.handle(request):
-                wire.send_frame(response_fd, response)
+                send(response)
     except wire.ConnectionClosed:
         os._exit(0)
 
@@ -127,7 +131,7 @@ def hide_packages() -> None:
 class _Session:
     """The loaded submission and the requests on it."""
 
-    def __init__(self, setup: confine.Setup) -> None:
+    def __init__(self, setup: Setup) -> None:
         self.setup = setup
         self.max_result_bytes = setup.max_result_bytes
         self.path = ""
@@ -218,7 +222,7 @@ def _classify(error: BaseException) -> tuple[str, str, str]:
     return "exception", _safe(lambda: type(error).__name__, "Exception"), _safe(lambda: str(error), "")
 
 
-def _limit_hit(error: BaseException, setup: confine.Setup) -> str:
+def _limit_hit(error: BaseException, setup: Setup) -> str:
     """`` (exceeded the ... limit)`` when ``error`` is how hitting one of ``setup``'s limits shows, else ``""``.
 
     A full process table shows as ``EAGAIN`` from ``fork`` or a thread that cannot start; it is named only
@@ -294,13 +298,8 @@ class _LoadClock:
             if self._in_submission:
                 raise _OutOfTime(f"{self.seconds:g} s")
 
-        previous = signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, self.seconds)
-        try:
+        with _alarm(self.seconds, expire):
             yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
 
     def run(self, code: types.CodeType, namespace: dict[str, Any]) -> None:
         """``exec(code, namespace)``: the submission's code, which ``_OutOfTime`` stops when the time is up."""
@@ -309,6 +308,40 @@ class _LoadClock:
             exec(code, namespace)
         finally:
             self._in_submission = False
+
+
+_Handler = Callable[[int, Any], None]
+
+
+@contextlib.contextmanager
+def _signal_alarm(seconds: float, handler: _Handler) -> Iterator[None]:
+    """Have ``handler`` called ``seconds`` from now, unless the block has ended, by ``SIGALRM`` (POSIX)."""
+    previous = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def _thread_alarm(seconds: float, handler: _Handler) -> Iterator[None]:
+    """``_signal_alarm`` where there is no ``SIGALRM`` (Windows): a timer thread simulates ``SIGINT`` in the
+    main thread, which runs ``handler`` between bytecodes as for a real signal (a blocking call, unlike with
+    ``SIGALRM``, is not interrupted: the grader's own time limit ends it)."""
+    previous = signal.signal(signal.SIGINT, handler)
+    timer = threading.Timer(seconds, _thread.interrupt_main, (signal.SIGINT,))
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGINT, previous)  # runs ``handler`` first if the timer fired meanwhile
+
+
+_alarm = _signal_alarm if hasattr(signal, "setitimer") else _thread_alarm
 
 
 def _run_file(path: str, namespace: dict[str, Any], clock: _LoadClock) -> list[LoadErrorTuple]:

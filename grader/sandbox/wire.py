@@ -22,11 +22,15 @@ A value is a one-byte tag and a body; numbers are little-endian::
 tuple, dict or array found again in the value (the same object, as a cache holds the same parameters at every
 time step) is sent as a reference, and decodes as the same object; a reference can only name a value already
 complete, so no decoded value contains itself.
-A frame is ``<u64 n> <n bytes>``.
+A frame is ``<u64 n> <n bytes>``: on file descriptors with a deadline (``send_frame``, ``recv_frame``: POSIX),
+or on blocking streams (``write_frame``, ``read_frame``: any platform).
 """
 
 from __future__ import annotations
 
+import errno
+import functools
+import io
 import json
 import math
 import os
@@ -572,15 +576,36 @@ def send_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
     """Write ``payload`` as one frame.
 
     Without ``deadline`` (a ``time.monotonic()`` value) the write blocks; with one, ``fd`` must be non-blocking
-    and ``FrameTimeout`` is raised when it passes. A closed reader raises ``ConnectionClosed``.
+    and ``FrameTimeout`` is raised when it passes. A closed reader raises ``ConnectionClosed``. POSIX only.
     """
+    _send(payload, functools.partial(_write_fd, fd, deadline))
+
+
+def recv_frame(fd: int, max_bytes: int, deadline: float | None = None) -> bytearray:
+    """Read one frame's payload; ``FrameTooLarge`` if it announces more than ``max_bytes``.
+
+    Raises ``ConnectionClosed`` at end of file and, as for ``send_frame``, ``FrameTimeout`` after ``deadline``.
+    """
+    return _receive(functools.partial(_read_fd, fd, deadline), max_bytes)
+
+
+def write_frame(stream: io.RawIOBase, payload: bytes) -> None:
+    """``send_frame`` on any platform, blocking: to an unbuffered binary stream (a pipe)."""
+    _send(payload, functools.partial(_write_stream, stream))
+
+
+def read_frame(stream: io.RawIOBase, max_bytes: int) -> bytearray:
+    """``recv_frame`` on any platform, blocking: from an unbuffered binary stream (a pipe)."""
+    return _receive(stream.readinto, max_bytes)
+
+
+def _send(payload: bytes, write: Callable[[list[memoryview]], int]) -> None:
+    """Send the frame of ``payload`` with ``write``, which writes the start of the views it is given and says
+    how many bytes it wrote."""
     views = [memoryview(_U64.pack(len(payload))), memoryview(payload).cast("B")]
     while views:
         try:
-            written = os.writev(fd, views)
-        except BlockingIOError:
-            _wait(fd, select.POLLOUT, deadline)
-            continue
+            written = write(views)
         except BrokenPipeError:
             raise ConnectionClosed("the reading end of the pipe is closed") from None
         while views and written >= len(views[0]):
@@ -589,31 +614,52 @@ def send_frame(fd: int, payload: bytes, deadline: float | None = None) -> None:
             views[0] = views[0][written:]
 
 
-def recv_frame(fd: int, max_bytes: int, deadline: float | None = None) -> bytearray:
-    """Read one frame's payload; ``FrameTooLarge`` if it announces more than ``max_bytes``.
-
-    Raises ``ConnectionClosed`` at end of file and, as for ``send_frame``, ``FrameTimeout`` after ``deadline``.
-    """
-    (size,) = _U64.unpack(_read_exact(fd, _U64.size, deadline))
+def _receive(read_into: Callable[[memoryview], int | None], max_bytes: int) -> bytearray:
+    """Receive one frame's payload with ``read_into``, which reads into the view it is given and says how many
+    bytes it read: 0 at end of file, None when there was nothing yet."""
+    (size,) = _U64.unpack(_read_exact(read_into, _U64.size))
     if size > max_bytes:
         raise FrameTooLarge(f"a frame of {size} bytes exceeds the {_format_bytes(max_bytes)} limit")
-    return _read_exact(fd, size, deadline)
+    return _read_exact(read_into, size)
 
 
-def _read_exact(fd: int, size: int, deadline: float | None) -> bytearray:
+def _read_exact(read_into: Callable[[memoryview], int | None], size: int) -> bytearray:
     buffer = bytearray(size)
     view = memoryview(buffer)
     filled = 0
     while filled < size:
-        try:
-            count = os.readv(fd, [view[filled:]])
-        except BlockingIOError:
-            _wait(fd, select.POLLIN, deadline)
+        count = read_into(view[filled:])
+        if count is None:
             continue
         if count == 0:
             raise ConnectionClosed("the writing end of the pipe is closed")
         filled += count
     return buffer
+
+
+def _write_fd(fd: int, deadline: float | None, views: list[memoryview]) -> int:
+    try:
+        return os.writev(fd, views)
+    except BlockingIOError:
+        _wait(fd, select.POLLOUT, deadline)
+        return 0
+
+
+def _read_fd(fd: int, deadline: float | None, view: memoryview) -> int | None:
+    try:
+        return os.readv(fd, [view])
+    except BlockingIOError:
+        _wait(fd, select.POLLIN, deadline)
+        return None
+
+
+def _write_stream(stream: io.RawIOBase, views: list[memoryview]) -> int:
+    try:
+        return stream.write(views[0]) or 0
+    except OSError as error:
+        if error.errno == errno.EINVAL:  # how Windows reports a pipe whose reader is gone
+            raise BrokenPipeError(errno.EPIPE, "the reading end of the pipe is closed") from error
+        raise
 
 
 def _wait(fd: int, events: int, deadline: float | None) -> None:

@@ -3,7 +3,9 @@
 The child (``grader.sandbox.runner``) is untrusted. Everything it sends is decoded by ``wire`` and checked
 field by field; whatever it does (hangs, crashes, exits, garbles the pipe) becomes a ``Fault`` value. It runs
 in a private scratch directory, its working directory, home and temporary directory, deleted at ``close``;
-the sandbox level (``grader.sandbox.levels``) decides how closely it is confined.
+the sandbox level (``grader.sandbox.levels``) decides how closely it is confined, and how it starts: forked by a
+fork server (``grader.sandbox.forked``: strict and basic, Linux) or as an interpreter of its own
+(``grader.sandbox.portable``: any platform).
 
 >>> with Worker(Limits(call_timeout_s=2)) as worker:  # doctest: +SKIP
 ...     loaded = worker.load(Path("submission.py"))
@@ -16,20 +18,20 @@ import contextlib
 import functools
 import os
 import pickle
-import select
 import shutil
 import signal
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from grader import interrupts
 from grader.assignment import Call
-from grader.sandbox import confine, forkserver, levels, runner, wire
+from grader.sandbox import forked, levels, portable, runner, wire
 from grader.sandbox.forkserver import ForkServer, ForkServerError, Usage
 from grader.sandbox.outcome import CallResult, Fault, FaultKind, Isolation, Limits, LoadError, LoadResult, SandboxLevel
+from grader.sandbox.process_setup import Setup
 
 _START_TIMEOUT_S = 30.0
 """How long the child may take to confine itself (not charged to the submission)."""
@@ -38,13 +40,21 @@ _LOAD_MARGIN_S = 1.0
 too long: the definitions after it, and the answer."""
 _EXIT_GRACE_S = 1.0
 """How long a child that closed its end of the pipe gets to finish exiting."""
-_KILL_ROUNDS = 50
 _MEMORY_FRACTION = 0.75
 """A child killed by a signal with a peak resident size above this part of the memory limit ran out of it."""
 _MAX_TEXT = 1000
 _MAX_START_MESSAGE = 4096
-_DEAD_STATES = ("Z", "X")
-"""/proc states of a process that runs no more: zombie, dead."""
+_WINDOWS_EXCEPTIONS = {
+    0xC0000005: "access violation",
+    0xC000001D: "illegal instruction",
+    0xC0000094: "integer division by zero",
+    0xC00000FD: "stack overflow",
+    0xC0000409: "stack buffer overrun",
+}
+"""The exit codes of a Windows process ended by a hardware or runtime exception (``NTSTATUS`` error codes), as
+for a POSIX process killed by SIGSEGV, SIGILL, SIGFPE or SIGABRT."""
+_WINDOWS_EXCEPTION_CODES = 0xC0000000
+"""Every Windows exit code from here on is an ``NTSTATUS`` error: no process exits with it on its own."""
 
 T = TypeVar("T")
 Accept = Callable[[bytearray], bool]
@@ -67,17 +77,45 @@ class _Ended(Exception):
         self.fault = fault
 
 
+class _Child(Protocol):
+    """A started child process running the runner, and the pipes to it: ``forked.ForkedChild`` (strict and
+    basic) or ``portable.PortableChild``."""
+
+    pid: int
+    returncode: int | None
+    """How it ended, once reaped: its exit status, or minus the signal that killed it."""
+    usage: Usage
+    """What it used, once reaped."""
+
+    def send(self, payload: bytes, deadline: float) -> None:
+        """Send one frame by ``deadline``: ``wire.FrameTimeout`` after it, ``wire.ConnectionClosed`` if the child
+        closed its end."""
+
+    def receive(self, max_bytes: int, deadline: float) -> bytearray:
+        """Receive one frame of at most ``max_bytes`` by ``deadline`` (``wire.FrameTooLarge`` for a larger one)."""
+
+    def exits_within(self, timeout: float) -> bool:
+        """Whether the child exits within ``timeout`` seconds."""
+
+    def stop(self) -> None:
+        """Kill the child and what it started, and reap it, unless that is done."""
+
+    def close(self) -> None:
+        """Stop the child and release its pipes and whatever else it held; idempotent."""
+
+
 class Worker:
     """A child process running one submission. Use it as a context manager, one per submission; not thread-safe.
 
     ``sandbox`` is the level to run at, ``"auto"`` for the best available (see ``levels.resolve``; strict where
-    this kernel is not up to it raises ``levels.SandboxUnavailable``). ``server`` forks the child; by default,
-    the worker takes one of this process's fork servers for its lifetime. The child starts at the first ``load``;
-    in the strict sandbox, the only file outside Python's own it can read is that submission. Every fault of
-    the student's code comes back as a ``Fault`` value; a fatal one ends the child, ``alive`` turns False and
-    later requests answer at once with a fault. Only the grader's own problems raise: a child that cannot
-    start (``WorkerStartError``), a request after ``close()``, a ``call`` before any ``load``, arguments
-    that cannot be pickled.
+    this kernel is not up to it raises ``levels.SandboxUnavailable``). At the strict and basic levels, ``server``
+    forks the child; by default, the worker takes one of this process's fork servers for its lifetime. At the
+    portable level, the child is an interpreter of its own (``grader.sandbox.portable``). The child starts at
+    the first ``load``; in the strict sandbox, the only file outside Python's own it can read is that
+    submission. Every fault of the student's code comes back as a ``Fault`` value; a fatal one ends the child,
+    ``alive`` turns False and later requests answer at once with a fault. Only the grader's own problems raise:
+    a child that cannot start (``WorkerStartError``), a request after ``close()``, a ``call`` before any
+    ``load``, arguments that cannot be pickled.
     """
 
     def __init__(
@@ -89,12 +127,7 @@ class Worker:
         self.scratch: Path | None = None
         """The child's private directory, while it exists."""
         self._server = server
-        self._server_acquired = False
-        self._pid: int | None = None
-        self._returncode: int | None = None
-        self._request_fd = -1
-        self._response_fd = -1
-        self._usage: Usage | None = None
+        self._child: _Child | None = None
         self._ended: Fault | None = None
         self._closed = False
 
@@ -117,7 +150,7 @@ class Worker:
     @property
     def pid(self) -> int | None:
         """The child's process id, once started."""
-        return self._pid
+        return None if self._child is None else self._child.pid
 
     def load(
         self, submission: Path, preamble: str = "", cells: Sequence[tuple[int, str]] | None = None
@@ -132,7 +165,7 @@ class Worker:
         its own, and every line reported, in load errors and faults, is a line of that joined code."""
         self._check_open()
         path = Path(submission).resolve()
-        if self._pid is None:
+        if self._child is None:
             self._start(path)
         seconds = max(self.limits.load_timeout_s - _LOAD_MARGIN_S, self.limits.load_timeout_s / 2)
         code = None if cells is None else tuple((first_line, text) for first_line, text in cells)
@@ -157,18 +190,18 @@ class Worker:
         ``accepts[i]``, when given, tells from a result's encoding (``wire.encode``) whether it is right: a
         result it accepts is not decoded, and is marked ``matched``."""
         self._check_open()
-        if self._pid is None:
+        if self._child is None:
             raise RuntimeError("load a submission before calling its functions")
+        child = self._child
         request = runner.CALL + pickle.dumps((function, list(calls)), protocol=pickle.HIGHEST_PROTOCOL)
         max_bytes = self.limits.max_result_bytes + runner.KIND_BYTES
         timeout = self.limits.call_timeout_s
         results: list[CallResult] = []
         started = time.perf_counter()
         try:
-            self._guarded(timeout, lambda deadline: wire.send_frame(self._request_fd, request, deadline))
+            self._guarded(timeout, functools.partial(child.send, request))
             for index in range(len(calls)):
-                frame = self._guarded(
-                    timeout, lambda deadline: wire.recv_frame(self._response_fd, max_bytes, deadline))
+                frame = self._guarded(timeout, functools.partial(child.receive, max_bytes))
                 matched = index < len(accepts) and _accepted(frame, accepts[index])
                 value, fault = (None, None) if matched else self._guarded(timeout, functools.partial(
                     _parse_response, frame))
@@ -188,16 +221,11 @@ class Worker:
 
     def _close(self) -> None:
         self._closed = True
-        self._stop()
-        for fd in (self._request_fd, self._response_fd):
-            if fd >= 0:
-                os.close(fd)
+        if self._child is not None:
+            self._child.close()
         if self.scratch is not None:
             _remove_tree(self.scratch)
             self.scratch = None
-        if self._server_acquired and self._server is not None:
-            forkserver.release(self._server)
-            self._server_acquired = False
 
     def _check_open(self) -> None:
         if self._closed:
@@ -206,40 +234,36 @@ class Worker:
     def _start(self, submission: Path) -> None:
         with interrupts.held():  # the scratch directory is known to ``close`` as soon as it exists
             self.scratch = Path(tempfile.mkdtemp(prefix="grade-scratch-"))
-        if self._server is None:
-            self._server, self._server_acquired = forkserver.acquire(self.in_pid_namespace), True
-        server = self._server
-        environment = {"HOME": str(self.scratch), "TMPDIR": str(self.scratch)}
-        request_read, request_write = os.pipe()
-        response_read, response_write = os.pipe()
         try:
-            self._pid = server.spawn(self._setup(submission, self.scratch), environment, (request_read, response_write))
-        except BaseException as error:
-            for fd in (request_write, response_read):
-                os.close(fd)
+            self._child = self._spawn(self._setup(submission, self.scratch), str(self.scratch))
+        except BaseException:
             self.close()
-            if isinstance(error, ForkServerError):
-                raise WorkerStartError(str(error)) from error
             raise
-        finally:
-            os.close(request_read)
-            os.close(response_write)
-        self._request_fd, self._response_fd = request_write, response_read
-        os.set_blocking(request_write, False)
-        os.set_blocking(response_read, False)
         try:
-            ready = wire.recv_frame(response_read, _MAX_START_MESSAGE, time.monotonic() + _START_TIMEOUT_S)
+            ready = self._child.receive(_MAX_START_MESSAGE, time.monotonic() + _START_TIMEOUT_S)
         except (wire.WireError, OSError):
             ready = bytearray()
         if ready != runner.READY:
             self.close()
             if ready[:1] == runner.UNCONFINED:
                 raise WorkerStartError(f"the sandbox process could not confine itself: {_start_message(ready)}")
-            raise WorkerStartError(f"the sandbox process did not start (exit status {self._returncode})")
+            raise WorkerStartError(f"the sandbox process did not start (exit status {self._child.returncode})")
 
-    def _setup(self, submission: Path, scratch: Path) -> confine.Setup:
+    def _spawn(self, setup: Setup, scratch: str) -> _Child:
+        """Start the child of ``setup`` as the level says: forked by a fork server, or an interpreter of its own."""
+        if self.isolation.level is SandboxLevel.PORTABLE:
+            try:
+                return portable.start(setup, portable.environment(scratch))
+            except OSError as error:
+                raise WorkerStartError(f"cannot start the sandbox process: {error}") from error
+        try:
+            return forked.start(self._server, setup, {"HOME": scratch, "TMPDIR": scratch}, self.in_pid_namespace)
+        except ForkServerError as error:
+            raise WorkerStartError(str(error)) from error
+
+    def _setup(self, submission: Path, scratch: Path) -> Setup:
         limits, isolation = self.limits, self.isolation
-        return confine.Setup(
+        return Setup(
             memory_bytes=limits.memory_bytes,
             max_result_bytes=limits.max_result_bytes,
             cpu_time_s=limits.cpu_time_s,
@@ -256,9 +280,12 @@ class Worker:
 
     def _exchange(self, request: bytes, timeout: float, max_bytes: int, parse: Callable[[bytearray], T]) -> T:
         """Send ``request`` and parse the response, both within ``timeout``; see ``_guarded``."""
+        child = self._child
+        assert child is not None
+
         def exchange(deadline: float) -> T:
-            wire.send_frame(self._request_fd, request, deadline)
-            return parse(wire.recv_frame(self._response_fd, max_bytes, deadline))
+            child.send(request, deadline)
+            return parse(child.receive(max_bytes, deadline))
 
         return self._guarded(timeout, exchange)
 
@@ -284,38 +311,19 @@ class Worker:
         raise _Ended(fault)
 
     def _stop(self) -> None:
-        """Kill the child with its process group and descendants, and reap it (if it is still running)."""
-        if self._pid is None or self._returncode is not None:
-            return
-        assert self._server is not None
-        if self.in_pid_namespace:  # the server kills and reaps everything of the submission
-            self._collect(lambda server, pid: server.end(pid))
-        else:
-            _kill_tree(self._pid)
-            self._reap()
-
-    def _reap(self) -> None:
-        self._collect(lambda server, pid: server.wait(pid))
-
-    def _collect(self, reap: Callable[[ForkServer, int], tuple[int, Usage]]) -> None:
-        """Record how the child ended, as ``reap`` gives it (``wait``, or ``end``)."""
-        assert self._pid is not None and self._server is not None
-        try:
-            status, self._usage = reap(self._server, self._pid)
-        except ForkServerError:  # the server is gone, and the child died with it: nothing is left to reap
-            self._returncode, self._usage = -signal.SIGKILL, Usage(0.0, 0)
-            return
-        self._returncode = os.waitstatus_to_exitcode(status)
+        """Kill the child with everything it started, and reap it (if it is still running)."""
+        assert self._child is not None
+        self._child.stop()
 
     def _ended_fault(self) -> Fault:
         """The fault of a child that closed its end of the pipe: how it exited, once it has."""
-        assert self._pid is not None
-        exited = _wait_for_exit(self._pid, _EXIT_GRACE_S)
-        self._stop()
+        assert self._child is not None
+        exited = self._child.exits_within(_EXIT_GRACE_S)
+        self._child.stop()
         if not exited:
             return Fault(FaultKind.BAD_RESULT, "the process closed its connection to the grader", fatal=True)
-        assert self._usage is not None and self._returncode is not None
-        return _exit_fault(self._returncode, self._usage, self.limits)
+        assert self._child.returncode is not None
+        return _exit_fault(self._child.returncode, self._child.usage, self.limits)
 
 
 def encode_call(call: Call, watched: Sequence[int | str] = ()) -> bytes:
@@ -406,6 +414,10 @@ def _not_run(fault: Fault) -> Fault:
 def _exit_fault(returncode: int, usage: Usage, limits: Limits) -> Fault:
     """The fault of a child that ended on its own with ``returncode`` (negative: killed by that signal), given
     its resource usage (its waited-for descendants included) and the limits it ran under."""
+    if returncode >= _WINDOWS_EXCEPTION_CODES:
+        description = _WINDOWS_EXCEPTIONS.get(returncode, "an exception")
+        return Fault(FaultKind.CRASH, f"the process crashed with {description} (exception code 0x{returncode:08X})",
+                     fatal=True)
     if returncode >= 0:
         return Fault(FaultKind.EXIT, f"the process exited with status {returncode} (os._exit?)", fatal=True)
     number = -returncode
@@ -450,90 +462,3 @@ def _signal_names(number: int) -> tuple[str, str]:
         name = f"signal {number}"
     description = signal.strsignal(number) or "unknown signal"
     return name, description[:1].lower() + description[1:]
-
-
-def _wait_for_exit(pid: int, timeout: float) -> bool:
-    """Whether child ``pid`` exits (becomes waitable) within ``timeout`` seconds."""
-    fd = os.pidfd_open(pid)
-    try:
-        poller = select.poll()
-        poller.register(fd, select.POLLIN)
-        return bool(poller.poll(timeout * 1000))
-    finally:
-        os.close(fd)
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL ``pid``, its descendants and its process group, each stopped first so none can fork away, and
-    wait until none of them runs.
-
-    The runner makes itself the subreaper of its descendants, so even those that left its session stay below
-    it while it lives. Of a child that already died, only the process group can still be found.
-    """
-    _signal(pid, signal.SIGSTOP)
-    stopped = {pid}
-    for _ in range(_KILL_ROUNDS):
-        found = _members(pid) - stopped
-        if not found:
-            break
-        for member in found:
-            _signal(member, signal.SIGSTOP)
-        stopped |= found
-    for member in stopped:
-        _signal(member, signal.SIGKILL)
-    _await_death(stopped - {pid})
-
-
-def _members(root: int) -> set[int]:
-    """The live processes below ``root`` or in its process group, from one scan of /proc."""
-    children: dict[int, list[int]] = {}
-    found: set[int] = set()
-    for entry in os.scandir("/proc"):
-        stat = _read_stat(entry.name) if entry.name.isdigit() else None
-        if stat is not None and stat[0] not in _DEAD_STATES:
-            children.setdefault(int(stat[1]), []).append(int(entry.name))
-            if int(stat[2]) == root:
-                found.add(int(entry.name))
-    pending = [root]
-    while pending:
-        below = children.get(pending.pop(), [])
-        found.update(below)
-        pending += below
-    return found
-
-
-def _read_stat(pid: str) -> list[str] | None:
-    """The fields of /proc/<pid>/stat after the command name (state, parent, ...), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            return file.read().rpartition(b")")[2].decode().split()
-    except OSError:
-        return None
-
-
-def _await_death(pids: set[int], timeout: float = 1.0) -> None:
-    """Wait until each killed process has exited (a zombie at most), so that nothing of it runs any more."""
-    poller = select.poll()
-    fds = []
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            fds.append(os.pidfd_open(pid))
-            poller.register(fds[-1], select.POLLIN)
-    try:
-        deadline = time.monotonic() + timeout
-        remaining = len(fds)
-        while remaining and time.monotonic() < deadline:
-            ready = poller.poll(max(0.0, deadline - time.monotonic()) * 1000)
-            for fd, _ in ready:
-                poller.unregister(fd)
-            remaining -= len(ready)
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
-def _signal(pid: int, number: int) -> None:
-    try:
-        os.kill(pid, number)
-    except ProcessLookupError:
-        pass

@@ -35,8 +35,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from grader.sandbox import confine
+from grader.sandbox.process_setup import Setup
 
-_Run = Callable[[int, int, confine.Setup, Mapping[str, str], int], None]
+_Run = Callable[[int, int, Setup, Mapping[str, str], int], None]
 """``child.main``: what a forked process runs."""
 MAX_MESSAGE_BYTES = 1 << 16
 SPAWN_FDS = 2
@@ -170,7 +171,7 @@ def _serve(
     if "spawn" in request:
         if len(fds) != SPAWN_FDS:
             raise ValueError(f"a spawn request needs {SPAWN_FDS} file descriptors, got {len(fds)}")
-        setup = confine.Setup(**request["spawn"])
+        setup = Setup(**request["spawn"])
         environment = {str(name): str(value) for name, value in request["environment"].items()}
         children.reap_orphans()
         server = os.getpid()
@@ -182,7 +183,7 @@ def _serve(
 
 
 def _run_child(
-    control: socket.socket, fds: list[int], setup: confine.Setup, environment: dict[str, str], server: int,
+    control: socket.socket, fds: list[int], setup: Setup, environment: dict[str, str], server: int,
     report: Callable[[], None], run: _Run,
 ) -> None:
     """In the forked process: drop the server's socket first of all, tell the server who it is, then become
