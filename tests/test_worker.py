@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -416,6 +417,23 @@ def test_a_fork_server_that_cannot_start_is_the_graders_error(monkeypatch: pytes
         with pytest.raises(WorkerStartError, match=r"the fork server ended \(exit status 5\)"):
             worker.load(SUBMISSIONS / "ok.py")
         assert not worker.alive
+    server.close()
+
+
+def test_a_fork_server_outlives_the_thread_that_started_it() -> None:
+    server = forkserver.ForkServer()
+
+    def load_once() -> None:
+        with Worker(LIMITS, server=server) as worker:
+            assert worker.load(SUBMISSIONS / "ok.py").fault is None
+
+    starter = threading.Thread(target=load_once)  # starts the server, which is ready once the load is answered
+    starter.start()
+    starter.join()
+    process = server._process
+    assert process is not None
+    load_once()
+    assert server._process is process and process.poll() is None  # neither killed nor replaced
     server.close()
 
 

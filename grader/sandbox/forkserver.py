@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -165,18 +166,10 @@ class ForkServer:
         if self._process is not None:
             return
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [sys.executable, "-s", "-c", _BOOTSTRAP, PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid()),
+                   "namespaces" if self.namespaces else "plain"]
         try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-s", "-c", _BOOTSTRAP, PACKAGE_PARENT, str(theirs.fileno()), str(os.getpid()),
-                 "namespaces" if self.namespaces else "plain"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),),
-                env=ENVIRONMENT,
-                cwd="/",
-                start_new_session=True,
-            )
+            self._process = _launch(command, theirs.fileno())
         except OSError as error:
             ours.close()
             raise ForkServerError(f"cannot start the fork server: {error}") from error
@@ -210,9 +203,27 @@ def _usage(answer: dict[str, Any]) -> tuple[int, Usage]:
     return int(answer["status"]), Usage(float(answer["cpu_s"]), int(answer["max_rss_bytes"]))
 
 
+def _launch(command: list[str], control_fd: int) -> subprocess.Popen[bytes]:
+    """Start a server process running ``command`` with ``control_fd``, from ``_launcher``'s thread: a server dies
+    with the thread that started it (``PR_SET_PDEATHSIG`` follows the thread, not the process), and that thread
+    lives as long as this process."""
+    global _launcher
+    with _idle_lock:
+        if _launcher is None:
+            _launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fork-server-launcher")
+        launcher = _launcher
+    return launcher.submit(
+        subprocess.Popen, command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        pass_fds=(control_fd,), env=ENVIRONMENT, cwd="/", start_new_session=True,
+    ).result()
+
+
+_launcher: ThreadPoolExecutor | None = None
+"""The thread that starts this process's fork servers, once one is started."""
 _idle: list[ForkServer] = []
 """This process's fork servers that no worker is using."""
 _idle_lock = threading.Lock()
+"""Guards ``_idle`` and ``_launcher``."""
 
 
 def acquire(namespaces: bool = False) -> ForkServer:
@@ -249,7 +260,8 @@ def prestart(namespaces: bool = False) -> None:
 def _forget_in_child() -> None:
     """In a fork of this process: the servers belong to the parent; close this copy of their sockets (the
     parent's stay open) and start afresh."""
-    global _idle_lock
+    global _idle_lock, _launcher
+    _launcher = None  # its thread was not forked
     for server in _idle:
         if server._control is not None:
             server._control.close()
