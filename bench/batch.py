@@ -171,11 +171,14 @@ class _MemoryProbe:
 
 
 def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as file:
-            return [int(child) for child in file.read().split()]
-    except OSError:
-        return []
+    """The processes ``pid`` started, from any of its threads (each thread lists its own children)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*/children"):
+        try:
+            found += [int(child) for child in task.read_text().split()]
+        except OSError:
+            pass
+    return found
 
 
 def _tree(pid: int) -> Iterator[int]:
