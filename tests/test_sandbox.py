@@ -279,27 +279,19 @@ def test_requiring_strict_where_it_is_missing_fails_in_one_line(
     assert captured.err == "grade: the strict sandbox is not available here: Landlock is not enabled in this kernel\n"
 
 
-def test_auto_falls_back_to_basic_with_a_warning(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(("missing", "level", "why"), [
+    ("kernel_support", "basic", "the strict sandbox is not available here (Landlock is not enabled in this kernel)"),
+    ("on_linux", "portable", "the strict and basic sandboxes need Linux"),
+])
+def test_auto_falls_back_with_a_warning(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], missing: str, level: str, why: str
 ) -> None:
-    monkeypatch.setattr(levels, "kernel_support", lambda: NO_LANDLOCK)
+    """Without Landlock, ``auto`` runs the basic sandbox; off Linux, the portable one; either way it says why."""
+    monkeypatch.setattr(levels, missing, {"kernel_support": lambda: NO_LANDLOCK, "on_linux": lambda: False}[missing])
     assert run_cli(monkeypatch) == 0
     captured = capsys.readouterr()
-    assert captured.err == ("grade: warning: the strict sandbox is not available here (Landlock is not enabled "
-                            "in this kernel); running submissions in the basic sandbox\n")
-    assert captured.out.splitlines()[1].startswith("sandbox: basic (")
-    assert "Score: 100 / 100" in captured.out
-
-
-def test_auto_off_linux_runs_the_portable_sandbox_with_a_warning(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(levels, "on_linux", lambda: False)
-    assert run_cli(monkeypatch) == 0
-    captured = capsys.readouterr()
-    assert captured.err == ("grade: warning: the strict and basic sandboxes need Linux; running submissions in the "
-                            "portable sandbox\n")
-    assert captured.out.splitlines()[1].startswith("sandbox: portable (")
+    assert captured.err == f"grade: warning: {why}; running submissions in the {level} sandbox\n"
+    assert captured.out.splitlines()[1].startswith(f"sandbox: {level} (")
     assert "Score: 100 / 100" in captured.out
 
 
