@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -435,6 +437,29 @@ def test_a_fork_server_outlives_the_thread_that_started_it() -> None:
     load_once()
     assert server._process is process and process.poll() is None  # neither killed nor replaced
     server.close()
+
+
+HOLDS_INTERRUPTIONS = """
+import os, signal, time
+from grader import interrupts
+from grader.sandbox import forkserver
+
+caught = []
+signal.signal(signal.SIGTERM, lambda number, frame: caught.append(number))
+forkserver.release(forkserver.acquire())  # a fork server, and so the thread that starts them
+with interrupts.held():
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(0.2)  # time enough for a thread that does not block it to take it
+    held = not caught
+print(held, caught == [signal.SIGTERM])
+"""
+
+
+def test_interruptions_stay_held_back_once_a_fork_server_is_started() -> None:
+    """The thread starting fork servers blocks SIGTERM and Ctrl-C, which only the main thread may take (where
+    ``interrupts.held`` holds them back while the scratch directory is created, for one)."""
+    done = subprocess.run([sys.executable, "-c", HOLDS_INTERRUPTIONS], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "True True\n"), done.stderr
 
 
 def test_a_child_that_cannot_start_is_the_graders_error(monkeypatch: pytest.MonkeyPatch) -> None:
