@@ -58,7 +58,7 @@ class Fixture:
     visibility: Visibility
     build: InputBuilder
     description: str = ""
-    """Shown to students with the check's result, e.g. ``"n_x=4, n_a=6, n_y=3, m=1"``."""
+    """Shown to students with the check's result, e.g. ``"n_x=2, n_a=7, n_y=5, m=1"``."""
 
 
 def public_then_hidden(checks: Sequence[tuple[InputBuilder, str]]) -> list[Fixture]:

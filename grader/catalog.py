@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from grader.assignment import Assignment, Visibility
-from grader.registry import assignment_names, load_assignment
+from grader.registry import NONE_INSTALLED, assignment_names, load_assignment
 
 
 def catalog() -> list[dict[str, Any]]:
@@ -45,13 +45,16 @@ def render_catalog_json(entries: list[dict[str, Any]]) -> str:
 
 
 def render_catalog_text(entries: list[dict[str, Any]]) -> str:
-    """One block per assignment: its name, version and total, then one line per graded function.
+    """One block per assignment: its name, version and total, then one line per graded function; without any
+    assignment, a line saying that none is installed.
 
     >>> print(render_catalog_text([{"name": "adam", "version": "1", "max_score": 30.0, "functions": [
     ...     {"name": "initialize_adam", "points": 10.0, "public_checks": 1, "hidden_checks": 3}]}]), end="")
     adam (version 1): 30 points
       initialize_adam    10 points  1 public check, 3 hidden
     """
+    if not entries:
+        return f"{NONE_INSTALLED[0].upper()}{NONE_INSTALLED[1:]}.\n"
     lines = []
     for entry in entries:
         if "error" in entry:

@@ -1,14 +1,18 @@
-"""Gradescope's autograder for an assignment: ``grade-bundle -a ASSIGNMENT -o autograder.zip`` builds the zip to
-upload, and the zip's ``run_autograder`` calls ``run_autograder`` below inside Gradescope's container.
+"""The ``grade-bundle`` command, and Gradescope's autograder.
 
-The zip holds, at its root, what Gradescope's autograder specification asks for (``docs/specs.md`` of
+``grade-bundle -a ASSIGNMENT -o autograder.zip`` (``--for gradescope``, the default) builds the autograder zip to
+upload to Gradescope, and the zip's ``run_autograder`` calls ``run_autograder`` below inside Gradescope's
+container; ``grade-bundle --for students -a ASSIGNMENT`` builds the kit students get instead
+(``grader.student_kit``).
+
+The autograder zip holds, at its root, what Gradescope's autograder specification asks for (``docs/specs.md`` of
 gradescope/autograder_samples): ``setup.sh``, which Gradescope runs once, as root, when it builds the image (it
 makes sure Python 3 and its ``venv`` module are there, installing them with apt-get only if missing, and installs
 the bundled wheel in the virtual environment ``/autograder/venv``); ``run_autograder``, run for each submission,
 which grades the student's file in ``/autograder/submission`` into ``/autograder/results/results.json`` and
-always leaves one there; and a wheel of this grader built from its source checkout (it carries the reference
-solutions). Both scripts read every ``/autograder`` path below ``$AUTOGRADER_ROOT`` when that is set, so that the
-bundle can be tried in a folder of one's own.
+always leaves one there; and the full wheel of this grader, built from its source checkout (``grader.wheels``: it
+carries the reference solutions). Both scripts read every ``/autograder`` path below ``$AUTOGRADER_ROOT`` when
+that is set, so that the bundle can be tried in a folder of one's own.
 """
 
 from __future__ import annotations
@@ -21,19 +25,21 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from grader import console
+from grader import console, student_kit
 from grader.assignment import Assignment
 from grader.atomic import write_text_atomically, written_atomically
 from grader.batch import SUBMISSION_SUFFIXES, find_submissions
-from grader.course import course_root
 from grader.formats.gradescope import PLAIN_TEXT
 from grader.registry import UnknownAssignment, load_assignment
-from grader.setup_problems import EXIT_BROKEN_SETUP
+from grader.wheels import build_wheel, last_line
 
+AUTOGRADER_ZIP = "autograder.zip"
 SETUP_SCRIPT = "setup.sh"
 RUN_SCRIPT = "run_autograder"
 SCRIPT_MODE = 0o755
@@ -85,39 +91,8 @@ _LISTED_FILES = 10
 """How many of the files found a student is told of, when none is the one expected."""
 
 
-class BundleError(click.ClickException):
-    """The bundle cannot be built (not a source checkout, the wheel's build failed): exit status 3."""
-
-    exit_code = EXIT_BROKEN_SETUP
-
-
 class SubmissionNotFound(LookupError):
     """No file to grade in the submission folder; the message tells the student what was expected."""
-
-
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-a", "--assignment", "assignment_name", required=True,
-              help="The assignment the autograder grades (grade --list shows them).")
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("autograder.zip"), show_default=True,
-              help="The zip to write (atomically).")
-def grade_bundle(assignment_name: str, output: Path) -> None:
-    """Build Gradescope's autograder for an assignment: a zip to upload as its autograder (base image Ubuntu 22.04
-    or later). It holds setup.sh, run_autograder and a wheel of this grader, built from its source checkout; the
-    wheel carries the reference solutions, so keep the zip where only instructors can read it."""
-    try:
-        assignment = load_assignment(assignment_name)
-    except UnknownAssignment as error:
-        raise click.UsageError(str(error)) from error
-    if not output.parent.is_dir():
-        raise click.UsageError(f"cannot write {output}: folder {output.parent} does not exist")
-    if output.is_dir():
-        raise click.UsageError(f"cannot write {output}: it is a folder (give a file)")
-    try:
-        wheel = build_bundle(assignment, output)
-    except OSError as error:
-        raise click.UsageError(f"cannot write {output}: {error.strerror or error}") from error
-    click.echo(f"Wrote {output} ({assignment.name}, {wheel}): upload it as the assignment's autograder on "
-               "Gradescope", err=True)
 
 
 def build_bundle(assignment: Assignment, output: Path) -> str:
@@ -137,23 +112,6 @@ def build_bundle(assignment: Assignment, output: Path) -> str:
                 bundle.writestr(entry, text, compress_type=zipfile.ZIP_DEFLATED)
             bundle.write(wheel, wheel.name)
     return wheel.name
-
-
-def build_wheel(destination: Path, project_root: Path | None = None) -> Path:
-    """Build a wheel of the grader from its source checkout (``project_root``, by default the one this grader runs
-    from) into the folder ``destination`` with pip, and return its path. Raises ``BundleError`` when that is not a
-    source checkout or the build fails."""
-    root = course_root() if project_root is None else project_root
-    if not (root / "pyproject.toml").is_file():
-        raise BundleError(f"{root} is not a source checkout of the grader (no pyproject.toml): run grade-bundle "
-                          "from one (pip install -e CHECKOUT)")
-    command = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-               "--wheel-dir", str(destination), str(root)]
-    built = subprocess.run(command, capture_output=True, text=True, errors="replace", check=False)
-    wheels = sorted(destination.glob("*.whl"))
-    if built.returncode != 0 or len(wheels) != 1:
-        raise BundleError(f"cannot build the grader's wheel from {root}: {_last_line(built.stderr, built.returncode)}")
-    return wheels[0]
 
 
 def run_autograder(assignment_name: str, root: str | Path) -> None:
@@ -176,7 +134,7 @@ def run_autograder(assignment_name: str, root: str | Path) -> None:
     sys.stderr.write(graded.stderr)
     if graded.returncode != 0:
         _write_zero_results(results, f"The autograder could not grade {relative}: "
-                                     f"{_last_line(graded.stderr, graded.returncode)}")
+                                     f"{last_line(graded.stderr, graded.returncode)}")
 
 
 def find_submission(folder: Path, stub: Path) -> Path:
@@ -207,14 +165,60 @@ def _write_zero_results(results: Path, reason: str) -> None:
     print(reason, file=sys.stderr)
 
 
-def _last_line(stderr: str, returncode: int) -> str:
-    """The last line a failed command wrote on standard error, else its exit status.
+@dataclass(frozen=True)
+class _Target:
+    """What ``grade-bundle --for`` builds: how, into which file by default, and what to do with it."""
 
-    >>> _last_line("Processing x\\nERROR: no such file\\n\\n", 1), _last_line("", -9)
-    ('ERROR: no such file', 'exit status -9')
+    build: Callable[[Assignment, Path], str]
+    """Writes the zip of an assignment to a path and returns the name of the wheel it holds."""
+    default_output: Callable[[Assignment], Path]
+    next_step: str
+
+
+TARGETS = {
+    "gradescope": _Target(build_bundle, lambda assignment: Path(AUTOGRADER_ZIP),
+                          "upload it as the assignment's autograder on Gradescope"),
+    "students": _Target(student_kit.build_student_kit, student_kit.default_output,
+                        "hand it to students: it holds no solution and no hidden check"),
+}
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--for", "target", type=click.Choice(list(TARGETS)), default="gradescope", show_default=True,
+              help="gradescope: the autograder to upload to Gradescope (it carries the reference solutions); "
+              "students: the kit students get (the assignment's folder, a wheel of the grading engine alone, "
+              f"{student_kit.INSTALL_FILE}).")
+@click.option("-a", "--assignment", "assignment_name", required=True,
+              help="The assignment to bundle (grade --list shows them).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help=f"The zip to write (atomically); by default {AUTOGRADER_ZIP} for gradescope, ASSIGNMENT-kit.zip "
+              "for students.")
+def grade_bundle(target: str, assignment_name: str, output: Path | None) -> None:
+    """Build what an assignment needs outside this checkout, from this source checkout.
+
+    --for gradescope (the default): Gradescope's autograder, a zip to upload as the assignment's autograder (base
+    image Ubuntu 22.04 or later) holding setup.sh, run_autograder and a wheel of this grader; the wheel carries the
+    reference solutions, so keep the zip where only instructors can read it.
+
+    --for students: the student kit, a zip holding the assignment's student folder (stub, README, public checks,
+    data files), a wheel of the grading engine without any solution or suite, and INSTALL.md, which tells students
+    how to run grade-check.
     """
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
-    return lines[-1] if lines else f"exit status {returncode}"
+    try:
+        assignment = load_assignment(assignment_name)
+    except UnknownAssignment as error:
+        raise click.UsageError(str(error)) from error
+    chosen = TARGETS[target]
+    output = chosen.default_output(assignment) if output is None else output
+    if not output.parent.is_dir():
+        raise click.UsageError(f"cannot write {output}: folder {output.parent} does not exist")
+    if output.is_dir():
+        raise click.UsageError(f"cannot write {output}: it is a folder (give a file)")
+    try:
+        wheel = chosen.build(assignment, output)
+    except OSError as error:
+        raise click.UsageError(f"cannot write {output}: {error.strerror or error}") from error
+    click.echo(f"Wrote {output} ({assignment.name}, {wheel}): {chosen.next_step}", err=True)
 
 
 def main() -> None:

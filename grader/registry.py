@@ -8,12 +8,17 @@ import pkgutil
 from grader import suites
 from grader.assignment import Assignment
 
+NONE_INSTALLED = ("no assignment is installed with this grader, which holds the grading engine alone (grade-check "
+                  "checks a file on the public_checks.json next to it)")
+"""Why no assignment can be used, when no suite is registered: a grader installed from a student kit."""
+
 
 class UnknownAssignment(LookupError):
-    """No suite of that name; ``known`` lists the names there are."""
+    """No suite of that name; ``known`` lists the names there are (when there is none, the message says so)."""
 
     def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(f"unknown assignment {name!r}; available: {', '.join(known) or 'none'}")
+        available = f"available: {', '.join(known)}" if known else NONE_INSTALLED
+        super().__init__(f"unknown assignment {name!r}; {available}")
         self.name = name
         self.known = known
 

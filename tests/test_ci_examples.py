@@ -7,13 +7,10 @@ environment's packages, the grader's own aside, so that installing the wheel dow
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 import re
 import shutil
 import subprocess
-import sys
-import sysconfig
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +18,10 @@ from typing import Any
 
 import pytest
 import yaml
+from fresh_python import fresh_python, link_dependencies
 
-from grader.gradescope_bundle import build_wheel
 from grader.registry import load_assignment
+from grader.wheels import build_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "rnn_step_by_step"
@@ -88,28 +86,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def dependencies(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder of links to this environment's installed packages, but the grader's own files."""
-    site_packages = Path(sysconfig.get_path("purelib"))
-    try:
-        own = {Path(str(file)).parts[0] for file in importlib.metadata.distribution("numpy-grader").files or []}
-    except importlib.metadata.PackageNotFoundError:
-        own = set()
-    folder = tmp_path_factory.mktemp("dependencies")
-    for entry in site_packages.iterdir():
-        if entry.name not in own and entry.suffix != ".pth":
-            (folder / entry.name).symlink_to(entry)
-    return folder
-
-
-def set_up_python(folder: Path, dependencies: Path) -> Path:
-    """The stand-in of ``actions/setup-python``: a virtual environment in ``folder`` whose site-packages points at
-    ``dependencies`` too; returns its ``bin`` folder."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    python = folder / "bin" / "python"
-    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
-                             capture_output=True, text=True, check=True).stdout.strip()
-    (Path(purelib) / "test-dependencies.pth").write_text(f"{dependencies}\n", encoding="utf-8")
-    return python.parent
+    return link_dependencies(tmp_path_factory.mktemp("dependencies"))
 
 
 def evaluate(values: Mapping[str, Any], variables: Mapping[str, str]) -> dict[str, str]:
@@ -141,7 +118,7 @@ def run_workflow(tmp_path: Path, submission: Path, variables: Mapping[str, str],
             if action == "actions/checkout":
                 shutil.copyfile(submission, workspace / environment["SUBMISSION"])
             elif action == "actions/setup-python":
-                python_bin = set_up_python(tmp_path / "python", dependencies)
+                python_bin = fresh_python(tmp_path / "python", dependencies)
                 environment["PATH"] = f"{python_bin}{os.pathsep}{environment['PATH']}"
             else:
                 pytest.fail(f"no stand-in for the action {action}")

@@ -19,7 +19,8 @@ import jsonschema
 import pytest
 
 from grader import gradescope_bundle
-from grader.gradescope_bundle import BundleError, build_wheel, find_submission
+from grader.gradescope_bundle import find_submission
+from grader.wheels import BundleError, build_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "rnn_step_by_step"
