@@ -173,11 +173,11 @@ class _MemoryProbe:
 def _children(pid: int) -> list[int]:
     """The processes ``pid`` started, from any of its threads (each thread lists its own children)."""
     found = []
-    for task in Path(f"/proc/{pid}/task").glob("*/children"):
-        try:
+    try:
+        for task in Path(f"/proc/{pid}/task").glob("*/children"):
             found += [int(child) for child in task.read_text().split()]
-        except OSError:
-            pass
+    except OSError:  # it ended meanwhile
+        pass
     return found
 
 

@@ -24,8 +24,8 @@ from grader.setup_problems import EXIT_BROKEN_SETUP
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # the TOML parser pip carries: pip builds the wheels, so it is there
-    from pip._vendor import tomli as tomllib
+else:
+    import tomli as tomllib
 
 PACKAGE = "grader"
 PROJECT_FILE = "pyproject.toml"
