@@ -61,11 +61,6 @@ def of(assignment: Assignment) -> PublicChecks:
     return PublicChecks(prepare(assignment, Visibility.PUBLIC), hidden)
 
 
-def export(assignment: Assignment) -> str:
-    """The text of the public checks file of ``assignment``."""
-    return dumps(of(assignment))
-
-
 def dumps(checks: PublicChecks) -> str:
     """``checks`` as the text of a public checks file."""
     return json.dumps(_document(checks, with_values=True), indent=1, ensure_ascii=False) + "\n"

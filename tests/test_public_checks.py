@@ -95,8 +95,9 @@ def test_the_file_tells_nothing_of_hidden_checks_but_their_number(name: str) -> 
 
 def test_writing_is_deterministic() -> None:
     assignment = load_assignment("rnn_step_by_step")
-    assert public_checks.export(assignment) == public_checks.export(assignment)
-    assert public_checks.export(assignment) == public_checks.path_for(assignment).read_text(encoding="utf-8")
+    written = public_checks.dumps(public_checks.of(assignment))
+    assert written == public_checks.dumps(public_checks.of(assignment))
+    assert written == public_checks.path_for(assignment).read_text(encoding="utf-8")
 
 
 # --- staleness, within tolerance ------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ DAMAGES: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
 @pytest.mark.parametrize("damage", DAMAGES, ids=list(DAMAGES))
 def test_a_damaged_file_is_one_line_naming_the_file_and_the_problem(damage: str, tmp_path: Path) -> None:
     edit, fragment = DAMAGES[damage]
-    document = json.loads(public_checks.export(load_assignment("adam")))
+    document = json.loads(public_checks.dumps(public_checks.of(load_assignment("adam"))))
     edit(document)
     path = tmp_path / public_checks.FILE_NAME
     path.write_text(json.dumps(document), encoding="utf-8")
