@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import resource
+import signal
 import site
 import subprocess
 import sys
@@ -286,3 +287,10 @@ def test_the_report_states_the_portable_sandbox() -> None:
     assert report["score"] == report["max_score"]
     assert report["sandbox"] == {"level": "portable", "landlock_abi": None, "network": "open", "filesystem": "open",
                                  "processes": "process-group"}
+
+
+def test_the_grader_side_runs_without_signal_masks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no ``pthread_sigmask``: interruptions are then held back by handlers, and grading works."""
+    monkeypatch.delattr(signal, "pthread_sigmask")
+    report = Grader(load_assignment("rnn_step_by_step"), GRADING_LIMITS, PORTABLE).grade(EXAMPLES / "correct.py")
+    assert report.score == report.max_score

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -214,16 +213,11 @@ def _launch(command: list[str], control_fd: int) -> subprocess.Popen[bytes]:
         if _launcher is None:
             _launcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fork-server-launcher")
         launcher = _launcher
-    # The first submit starts the thread, which keeps the signal mask it starts with: Ctrl-C and SIGTERM blocked,
-    # so that they always reach the main thread, where ``interrupts.held`` can hold them back.
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, interrupts.HELD)
-    try:
+    with interrupts.kept_from_new_threads():  # the first submit starts the thread
         started = launcher.submit(
             subprocess.Popen, command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, pass_fds=(control_fd,), env=ENVIRONMENT, cwd="/", start_new_session=True,
         )
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     return started.result()
 
 

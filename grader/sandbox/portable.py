@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import IO, Any, TypeVar
 
+from grader import interrupts
 from grader.sandbox import forkserver, wire
 from grader.sandbox.forkserver import Usage
 from grader.sandbox.process_setup import Setup
@@ -168,7 +169,8 @@ class _Pipes:
         self.responses = responses
         self._steps: queue.SimpleQueue[Callable[[], Any] | None] = queue.SimpleQueue()
         self._outcomes: queue.SimpleQueue[tuple[bool, Any]] = queue.SimpleQueue()
-        threading.Thread(target=self._serve, name=f"sandbox-pipes-{id(self)}", daemon=True).start()
+        with interrupts.kept_from_new_threads():
+            threading.Thread(target=self._serve, name=f"sandbox-pipes-{id(self)}", daemon=True).start()
 
     def run(self, step: Callable[[], T], deadline: float) -> T:
         """``step()``, run by the thread; ``wire.FrameTimeout`` if it has not ended by ``deadline``."""
